@@ -41,8 +41,8 @@ fetch() {
   log "fetching Kafka $KAFKA_VERSION jars from Maven Central into $LIB_DIR ..."
   # The kafka_2.13 pom lists the broker's runtime deps. kafka-tools adds the
   # CLI classes (TopicCommand...) minus connect-runtime (Jetty/Jersey, ~25 MB,
-  # only used by the Connect plugin-path tool). Kafka 3.9 logs via slf4j 1.7 -> reload4j;
-  # the pom declares no backend, so we add the same binding the tarball ships.
+  # only used by the Connect plugin-path tool). Kafka 3.9 logs via slf4j 1.7;
+  # its pom declares no backend, so add the reload4j binding the tarball ships.
   # zookeeper drags in logback, which would fight reload4j for slf4j: exclude.
   cat >"$work/pom.xml" <<EOF
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -72,7 +72,8 @@ EOF
   write_log4j "$work/lib"
   touch "$work/lib/.complete"
   rm -rf "$LIB_DIR" && mv "$work/lib" "$LIB_DIR" && rm -rf "$work" # atomic-ish
-  log "fetched $(ls "$LIB_DIR"/*.jar | wc -l) jars in $((SECONDS - t0))s"
+  local jars=("$LIB_DIR"/*.jar)
+  log "fetched ${#jars[@]} jars in $((SECONDS - t0))s"
 }
 
 # Broker logs go to $LOG_DIR/server.log (not stdout); tools only print warnings.
@@ -153,6 +154,7 @@ EOF
 
 # ---------------------------------------------------------------- start ----
 start() {
+  local pid
   if pid=$(running_pid); then
     log "already running (pid $pid)"; echo "KAFKA_BROKERS=$BROKERS"; return 0
   fi
@@ -185,7 +187,7 @@ start() {
     -Dlog4j.configuration="file:$LIB_DIR/log4j.properties" \
     -cp "$LIB_DIR/*" kafka.Kafka "$DATA_DIR/server.properties" \
     >"$LOG_DIR/kafka.out" 2>&1 </dev/null &
-  local pid=$!
+  pid=$!
   echo "$pid" >"$PID_FILE"
 
   # Port open is not enough (the socket server binds before the broker has

@@ -1,4 +1,4 @@
-import Decimal from "decimal.js";
+import { Decimal } from "decimal.js";
 
 // Money arithmetic needs more precision than decimal.js's default 20 digits
 // when rates multiply 18-digit amounts.

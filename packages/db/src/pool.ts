@@ -1,0 +1,44 @@
+import { createPool, type DatabasePool, type DriverTypeParser } from "slonik";
+
+/**
+ * Type parsers for every pool of the platform. Money columns (numeric) and
+ * counters (int8) arrive as the exact text Postgres sent: slonik's defaults
+ * turn numeric into a float and int8 into a BigInt, and a float is how cents
+ * get lost.
+ */
+const TYPE_PARSERS: readonly DriverTypeParser[] = [
+  { name: "numeric", parse: (text) => text },
+  { name: "int8", parse: (text) => text },
+  { name: "timestamptz", parse: parseTimestamp },
+  { name: "date", parse: (text) => text },
+];
+
+/** Postgres sends "2026-11-22 11:00:00.123456+00"; Date wants ISO 8601 with a full offset. */
+function parseTimestamp(text: string): Date {
+  const iso = text.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00");
+  return new Date(iso);
+}
+
+export interface PoolOptions {
+  maximumPoolSize?: number;
+  /** Milliseconds a single statement may run before Postgres cancels it. */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * Opens a slonik pool with the platform's type parsers. Transactions are not
+ * retried by slonik itself: `inTransaction` owns retries so that they back
+ * off and stay bounded.
+ */
+export async function createDatabasePool(url: string, options: PoolOptions = {}): Promise<DatabasePool> {
+  return createPool(url, {
+    typeParsers: TYPE_PARSERS,
+    maximumPoolSize: options.maximumPoolSize ?? 10,
+    statementTimeout: options.statementTimeoutMs ?? 30_000,
+    transactionRetryLimit: 0,
+    queryRetryLimit: 0,
+    // DISCARD ALL after every checkout costs a round trip and would drop the
+    // session's search_path in embedded mode; our code never leaves session state behind.
+    resetConnection: async () => {},
+  });
+}

@@ -1,0 +1,75 @@
+import { randomUUID } from "node:crypto";
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { DatabaseTransactionConnection } from "@money/db";
+import { AuditActorSchema, AuditEventSchema, type AuditEvent } from "@money/proto/events/v1/audit_pb";
+import type { OutboxWriter } from "./outbox.js";
+import { TOPICS } from "./topics.js";
+
+/** Who acted: always filled from the verified token and the request, never from a request body. */
+export interface Actor {
+  principalId: string;
+  role: string;
+  actingDeviceId?: string | undefined;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+export interface AuditEntry {
+  action: string;
+  objectType: string;
+  objectId: string;
+  actor: Actor;
+  /** JSON view of the object before the change; omit when it did not exist. Amounts as strings. */
+  before?: JsonObject;
+  after?: JsonObject;
+  reason?: string;
+  approvalReference?: string;
+  correlationId?: string;
+  occurredAt: Date;
+}
+
+/**
+ * The one way a service records an audit event: inside the transaction of
+ * the change, through the outbox, to `audit.events` keyed by the object id.
+ */
+export class AuditRecorder {
+  constructor(
+    private readonly service: string,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  async record(tx: DatabaseTransactionConnection, entry: AuditEntry): Promise<AuditEvent> {
+    const event = create(AuditEventSchema, {
+      eventId: randomUUID(),
+      service: this.service,
+      action: entry.action,
+      objectType: entry.objectType,
+      objectId: entry.objectId,
+      actor: create(AuditActorSchema, {
+        principalId: entry.actor.principalId,
+        principalRole: entry.actor.role,
+        actingDeviceId: entry.actor.actingDeviceId ?? "",
+        ip: entry.actor.ip ?? "",
+        userAgent: entry.actor.userAgent ?? "",
+      }),
+      reason: entry.reason ?? "",
+      approvalReference: entry.approvalReference ?? "",
+      occurredAt: timestampFromDate(entry.occurredAt),
+      correlationId: entry.correlationId ?? "",
+      ...(entry.before ? { before: entry.before } : {}),
+      ...(entry.after ? { after: entry.after } : {}),
+    });
+    await this.outbox.write(tx, {
+      topic: TOPICS.auditEvents.topic,
+      schema: AuditEventSchema,
+      payload: event,
+      aggregateType: entry.objectType,
+      aggregateId: entry.objectId,
+      occurredAt: entry.occurredAt,
+      eventId: event.eventId,
+      ...(entry.correlationId ? { correlationId: entry.correlationId } : {}),
+    });
+    return event;
+  }
+}

@@ -1,0 +1,128 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
+import { inTransaction, sql, type DatabasePool } from "@money/db";
+import type { EventBus } from "./bus/event-bus.js";
+
+export interface RelayOptions {
+  pool: DatabasePool;
+  bus: EventBus;
+  /** Schema whose outbox this relay drains; names the NOTIFY channel. */
+  schema: string;
+  /** Connection URL for LISTEN; without it the relay only polls. */
+  listenUrl?: string;
+  batchSize?: number;
+  /** Poll interval when no notification arrives (missed NOTIFY, no listener). */
+  idlePollMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Publishes the outbox to the bus in id order and marks what it published.
+ *
+ * Delivery is at-least-once by design: the relay publishes and then marks,
+ * so a crash between the two publishes the batch again on restart and
+ * consumers drop the duplicates through their inbox. Only one relay per
+ * schema works at a time (a transaction-scoped advisory lock), which keeps
+ * the per-key order when several replicas run.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: () => void = () => {};
+  private listener: pg.Client | undefined;
+  private readonly batchSize: number;
+  private readonly idlePollMs: number;
+
+  constructor(private readonly options: RelayOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.idlePollMs = options.idlePollMs ?? 1_000;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    if (this.options.listenUrl) await this.listen(this.options.listenUrl);
+    this.loop = this.run();
+  }
+
+  /** Stops the loop after a last pass, so events committed before shutdown are published. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake();
+    await this.loop;
+    await this.relayOnce().catch((error: unknown) => this.options.onError?.(error));
+    await this.listener?.end().catch(() => {});
+    this.listener = undefined;
+  }
+
+  /** Publishes one batch; returns how many events it published (0 if another relay holds the lock). */
+  async relayOnce(): Promise<number> {
+    const { pool, bus } = this.options;
+    return inTransaction(
+      pool,
+      async (tx) => {
+        const leader = await tx.oneFirst(
+          sql.unsafe`SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema()))`,
+        );
+        if (!leader) return 0;
+        const rows = await tx.any(sql.unsafe`
+          SELECT id, topic, message_key, event_id, event_type, payload
+          FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize}
+        `);
+        if (rows.length === 0) return 0;
+        // Publishing inside the transaction only holds the leader lock; the
+        // publish itself is not rolled back, which is the at-least-once above.
+        await bus.publish(
+          rows.map((r) => ({
+            topic: r["topic"] as string,
+            key: r["message_key"] as string,
+            value: r["payload"] as Buffer,
+            headers: { "event-id": r["event_id"] as string, "event-type": r["event_type"] as string },
+          })),
+        );
+        const ids = rows.map((r) => r["id"] as string);
+        await tx.query(sql.unsafe`UPDATE outbox SET published_at = now() WHERE id = ANY(${sql.array(ids, "int8")})`);
+        return rows.length;
+      },
+      { isolation: "read committed", retries: 0 },
+    );
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.relayOnce();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.options.onError?.(error);
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+        continue;
+      }
+      if (published < this.batchSize) await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.idlePollMs);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async listen(url: string): Promise<void> {
+    const client = new pg.Client({ connectionString: url });
+    client.on("notification", () => this.wake());
+    // A lost listener connection only slows the relay down to polling.
+    client.on("error", (error) => this.options.onError?.(error));
+    await client.connect();
+    await client.query(`LISTEN ${this.options.schema}_outbox`);
+    this.listener = client;
+  }
+}
