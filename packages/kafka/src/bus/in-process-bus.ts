@@ -31,6 +31,11 @@ export class InProcessBus implements EventBus {
   private readonly wakers = new Set<() => void>();
   /** Which subscription loop owns a group's partition ("group|topic/partition"). */
   private readonly claims = new Map<string, symbol>();
+  /**
+   * Live members of each group in join order. Partition p of a topic goes to
+   * member p % count among the members subscribed to that topic.
+   */
+  private readonly members = new Map<string, { owner: symbol; topics: readonly string[] }[]>();
   private closed = false;
 
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
@@ -51,7 +56,7 @@ export class InProcessBus implements EventBus {
         headers: m.headers ?? {},
       });
     }
-    for (const wake of this.wakers) wake();
+    this.wakeAll();
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -67,19 +72,40 @@ export class InProcessBus implements EventBus {
     this.wakers.add(waker);
     const claimed = this.claims;
     const owner = Symbol(options.groupId);
+    let members = this.members.get(options.groupId);
+    if (!members) {
+      members = [];
+      this.members.set(options.groupId, members);
+    }
+    const groupMembers = members;
+    groupMembers.push({ owner, topics: options.topics });
+    // A join is a rebalance: the members already running give up what is no longer theirs.
+    this.wakeAll();
 
-    // One loop per subscription walks every partition of its topics; a
-    // partition is claimed by at most one member of a group at a time.
+    // One loop per subscription walks every partition of its topics. The
+    // partitions are split between the group's members as Kafka's assignor
+    // would; a member takes a partition only once its previous owner has let
+    // go of it (after the message in hand), so no message of a group is ever
+    // handled by two members at once.
     const loop = (async () => {
       while (running && !this.closed) {
         let delivered = 0;
         for (const topicName of options.topics) {
           const topic = this.topics.get(topicName);
           if (!topic) continue;
+          const assignees = groupMembers.filter((m) => m.topics.includes(topicName));
           for (let p = 0; p < topic.partitions.length && running; p++) {
             const slot = `${topicName}/${p}`;
             const claim = `${options.groupId}|${slot}`;
-            if (claimed.has(claim) && claimed.get(claim) !== owner) continue;
+            const holder = claimed.get(claim);
+            if (assignees[p % assignees.length]?.owner !== owner) {
+              if (holder === owner) {
+                claimed.delete(claim);
+                this.wakeAll();
+              }
+              continue;
+            }
+            if (holder !== undefined && holder !== owner) continue;
             claimed.set(claim, owner);
             const log = topic.partitions[p]!;
             const start = groupOffsets.get(slot) ?? (options.fromBeginning === false ? log.length : 0);
@@ -114,13 +140,23 @@ export class InProcessBus implements EventBus {
         wake();
         await loop;
         this.wakers.delete(waker);
+        groupMembers.splice(
+          groupMembers.findIndex((m) => m.owner === owner),
+          1,
+        );
         for (const [claim, claimant] of claimed) if (claimant === owner) claimed.delete(claim);
+        // The members that stay take over this one's partitions now, not at their next poll.
+        this.wakeAll();
       },
     };
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
     for (const wake of this.wakers) wake();
   }
 }

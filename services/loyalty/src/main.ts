@@ -1,0 +1,4 @@
+import { runFromEnv } from "@money/runtime";
+import { loyaltyService } from "./service.js";
+
+await runFromEnv(loyaltyService);

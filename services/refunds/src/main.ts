@@ -1,0 +1,4 @@
+import { runFromEnv } from "@money/runtime";
+import { refundsService } from "./service.js";
+
+await runFromEnv(refundsService);
