@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "packages/proto/src/gen/**", "**/*.js"] },
+  { ignores: ["**/node_modules/**", "packages/proto/src/gen/**", "**/*.js", "**/.scratch/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,7 +13,10 @@ export default tseslint.config(
       "@typescript-eslint/no-misused-promises": "error",
       "@typescript-eslint/await-thenable": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
-      "no-restricted-globals": ["error", { name: "parseFloat", message: "Money never passes through a JS number." }],
+      "no-restricted-globals": [
+        "error",
+        { name: "parseFloat", message: "Money never passes through a JS number." },
+      ],
     },
   },
 );

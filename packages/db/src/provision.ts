@@ -65,7 +65,9 @@ export async function provisionServiceDatabase(adminUrl: string, spec: ServiceDa
        )`,
     );
     const applied = new Set(
-      (await client.query<{ name: string }>(`SELECT name FROM ${schema}.schema_migrations`)).rows.map((r) => r.name),
+      (await client.query<{ name: string }>(`SELECT name FROM ${schema}.schema_migrations`)).rows.map(
+        (r) => r.name,
+      ),
     );
     for (const dir of spec.migrationDirs) {
       for (const file of (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort()) {

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDatabasePool, inTransaction, provisionServiceDatabase, sql, type DatabasePool } from "../src/index.js";
+import {
+  createDatabasePool,
+  inTransaction,
+  provisionServiceDatabase,
+  sql,
+  type DatabasePool,
+} from "../src/index.js";
 import { createTestDatabase, type TestDatabase } from "../src/testing/test-database.js";
 
 let db: TestDatabase;
@@ -44,8 +50,12 @@ afterAll(async () => {
 
 describe("a service's database", () => {
   it("keeps 0.1 + 0.2 exact from SQL to the caller", async () => {
-    await alpha.query(sql.unsafe`INSERT INTO amounts (amount, counter) VALUES ('0.1', 9007199254740993), ('0.2', 1)`);
-    const row = await alpha.one(sql.unsafe`SELECT sum(amount) AS total, sum(counter) AS counters FROM amounts`);
+    await alpha.query(
+      sql.unsafe`INSERT INTO amounts (amount, counter) VALUES ('0.1', 9007199254740993), ('0.2', 1)`,
+    );
+    const row = await alpha.one(
+      sql.unsafe`SELECT sum(amount) AS total, sum(counter) AS counters FROM amounts`,
+    );
     expect(row["total"]).toBe("0.30");
     // Past 2^53: a JS number would have said ...992 or ...994.
     expect(row["counters"]).toBe("9007199254740994");
@@ -53,11 +63,17 @@ describe("a service's database", () => {
 
   it("connects as the service role, confined to its own schema", async () => {
     expect(await alpha.oneFirst(sql.unsafe`SELECT current_user`)).toBe("alpha_service");
-    await expect(alpha.query(sql.unsafe`SELECT * FROM beta.amounts`)).rejects.toThrow(/permission denied for schema beta/);
-    await expect(alpha.query(sql.unsafe`CREATE TABLE alpha.extra (id int)`)).rejects.toThrow(/permission denied/);
+    await expect(alpha.query(sql.unsafe`SELECT * FROM beta.amounts`)).rejects.toThrow(
+      /permission denied for schema beta/,
+    );
+    await expect(alpha.query(sql.unsafe`CREATE TABLE alpha.extra (id int)`)).rejects.toThrow(
+      /permission denied/,
+    );
     const beta = await createDatabasePool(betaUrl);
     try {
-      await expect(beta.query(sql.unsafe`SELECT * FROM alpha.amounts`)).rejects.toThrow(/permission denied for schema alpha/);
+      await expect(beta.query(sql.unsafe`SELECT * FROM alpha.amounts`)).rejects.toThrow(
+        /permission denied for schema alpha/,
+      );
     } finally {
       await beta.end();
     }
@@ -65,7 +81,12 @@ describe("a service's database", () => {
 
   it("applies each migration once, however often the service starts", async () => {
     const dirs = [alphaMigrations];
-    await provisionServiceDatabase(db.adminUrl, { service: "alpha", migrationDirs: dirs, servicePassword: "dev", roles: true });
+    await provisionServiceDatabase(db.adminUrl, {
+      service: "alpha",
+      migrationDirs: dirs,
+      servicePassword: "dev",
+      roles: true,
+    });
     const admin = await createDatabasePool(db.adminUrl);
     try {
       expect(await admin.anyFirst(sql.unsafe`SELECT name FROM alpha.schema_migrations`)).toHaveLength(1);
@@ -78,9 +99,13 @@ describe("a service's database", () => {
     const increment = () =>
       inTransaction(alpha, async (tx) => {
         const current = await tx.oneFirst(sql.unsafe`SELECT counter FROM amounts WHERE amount = '0.1'`);
-        await tx.query(sql.unsafe`UPDATE amounts SET counter = ${BigInt(current as string) + 1n} WHERE amount = '0.1'`);
+        await tx.query(
+          sql.unsafe`UPDATE amounts SET counter = ${BigInt(current as string) + 1n} WHERE amount = '0.1'`,
+        );
       });
     await Promise.all(Array.from({ length: 8 }, increment));
-    expect(await alpha.oneFirst(sql.unsafe`SELECT counter FROM amounts WHERE amount = '0.1'`)).toBe("9007199254741001");
+    expect(await alpha.oneFirst(sql.unsafe`SELECT counter FROM amounts WHERE amount = '0.1'`)).toBe(
+      "9007199254741001",
+    );
   });
 });

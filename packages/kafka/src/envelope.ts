@@ -39,7 +39,10 @@ export function decodeEnvelope(bytes: Uint8Array): EventEnvelope {
 }
 
 /** The envelope's payload as `schema`, or undefined when it holds another type. */
-export function payloadAs<Desc extends DescMessage>(envelope: EventEnvelope, schema: Desc): MessageShape<Desc> | undefined {
+export function payloadAs<Desc extends DescMessage>(
+  envelope: EventEnvelope,
+  schema: Desc,
+): MessageShape<Desc> | undefined {
   const payload: Any | undefined = envelope.payload;
   if (!payload || !anyIs(payload, schema)) return undefined;
   return anyUnpack(payload, schema);

@@ -1,4 +1,10 @@
-import { inTransaction, sql, type DatabasePool, type DatabaseTransactionConnection, type Isolation } from "@money/db";
+import {
+  inTransaction,
+  sql,
+  type DatabasePool,
+  type DatabaseTransactionConnection,
+  type Isolation,
+} from "@money/db";
 import type { EventEnvelope } from "@money/proto/events/v1/envelope_pb";
 import type { EventBus, IncomingMessage, Subscription } from "./bus/event-bus.js";
 import { decodeEnvelope } from "./envelope.js";

@@ -1,6 +1,13 @@
 import { fileURLToPath } from "node:url";
 
-export type { EventBus, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from "./bus/event-bus.js";
+export type {
+  EventBus,
+  IncomingMessage,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from "./bus/event-bus.js";
 export { KafkaBus, type KafkaBusOptions } from "./bus/kafka-bus.js";
 export { InProcessBus } from "./bus/in-process-bus.js";
 export { partitionFor } from "./bus/partition-for.js";

@@ -11,7 +11,10 @@ import { encodeEnvelope, envelopeOf, type NewEvent } from "./envelope.js";
 export class OutboxWriter {
   constructor(private readonly producer: string) {}
 
-  async write<Desc extends DescMessage>(tx: DatabaseTransactionConnection, event: NewEvent<Desc>): Promise<EventEnvelope> {
+  async write<Desc extends DescMessage>(
+    tx: DatabaseTransactionConnection,
+    event: NewEvent<Desc>,
+  ): Promise<EventEnvelope> {
     const envelope = envelopeOf(this.producer, event);
     await tx.query(sql.unsafe`
       INSERT INTO outbox (event_id, topic, message_key, event_type, payload)

@@ -82,7 +82,9 @@ export class OutboxRelay {
           })),
         );
         const ids = rows.map((r) => r["id"] as string);
-        await tx.query(sql.unsafe`UPDATE outbox SET published_at = now() WHERE id = ANY(${sql.array(ids, "int8")})`);
+        await tx.query(
+          sql.unsafe`UPDATE outbox SET published_at = now() WHERE id = ANY(${sql.array(ids, "int8")})`,
+        );
         return rows.length;
       },
       { isolation: "read committed", retries: 0 },
@@ -92,7 +94,7 @@ export class OutboxRelay {
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
-      let published = 0;
+      let published: number;
       try {
         published = await this.relayOnce();
         failures = 0;

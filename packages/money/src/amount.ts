@@ -25,7 +25,11 @@ const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
  * other than "-", spaces or separators. Trailing zeros beyond the currency's
  * scale are allowed ("5.000" is 500n for EUR); non-zero extra digits are not.
  */
-export function parseAmount(text: string, currency: Currency, opts: { allowZero?: boolean } = {}): ParsedAmount {
+export function parseAmount(
+  text: string,
+  currency: Currency,
+  opts: { allowZero?: boolean } = {},
+): ParsedAmount {
   const match = DECIMAL.exec(text);
   if (!match) return { ok: false, problem: "not_a_decimal" };
   const [, sign = "", whole = "", fraction = ""] = match;

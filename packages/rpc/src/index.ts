@@ -1,6 +1,13 @@
 import { fileURLToPath } from "node:url";
 
-export { DomainError, PLATFORM_CODES, ERROR_REASON_HEADER, toConnectError, type ErrorCodeTable, type PlatformReason } from "./errors/domain-error.js";
+export {
+  DomainError,
+  PLATFORM_CODES,
+  ERROR_REASON_HEADER,
+  toConnectError,
+  type ErrorCodeTable,
+  type PlatformReason,
+} from "./errors/domain-error.js";
 export { errorInterceptor } from "./errors/error-interceptor.js";
 export { createLogger, type Logger } from "./log/logger.js";
 export { ROLES, callerKey, peerKey, actorOf, type Caller, type Role, type Peer } from "./auth/caller.js";

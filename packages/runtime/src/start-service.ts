@@ -1,5 +1,12 @@
 import { createDatabasePool, provisionServiceDatabase } from "@money/db";
-import { ALL_TOPICS, AuditRecorder, EVENTS_MIGRATIONS_DIR, OutboxRelay, OutboxWriter, type EventBus } from "@money/kafka";
+import {
+  ALL_TOPICS,
+  AuditRecorder,
+  EVENTS_MIGRATIONS_DIR,
+  OutboxRelay,
+  OutboxWriter,
+  type EventBus,
+} from "@money/kafka";
 import {
   createLogger,
   IDEMPOTENCY_MIGRATIONS_DIR,
@@ -40,7 +47,10 @@ export interface RunningService {
 }
 
 /** Brings one service up on its database and bus, in the order its parts depend on each other. */
-export async function startService(definition: ServiceDefinition, config: ServiceConfig): Promise<RunningService> {
+export async function startService(
+  definition: ServiceDefinition,
+  config: ServiceConfig,
+): Promise<RunningService> {
   const log = config.log ?? createLogger(definition.name);
   const serviceUrl = await provisionServiceDatabase(config.adminDatabaseUrl, {
     service: definition.name,

@@ -3,7 +3,8 @@ import pg from "pg";
 import { withUser } from "../provision.js";
 
 /** The Postgres server tests run against; `scripts/test.sh` makes sure it is up. */
-export const TEST_ADMIN_URL = process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
+export const TEST_ADMIN_URL =
+  process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 export interface TestDatabase {
   /** Superuser URL of a fresh, empty database. */

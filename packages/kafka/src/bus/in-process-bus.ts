@@ -1,5 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { EventBus, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from "./event-bus.js";
+import type {
+  EventBus,
+  IncomingMessage,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from "./event-bus.js";
 import { partitionFor } from "./partition-for.js";
 
 interface StoredMessage {
@@ -111,7 +118,12 @@ export class InProcessBus implements EventBus {
             const start = groupOffsets.get(slot) ?? (options.fromBeginning === false ? log.length : 0);
             for (let offset = start; offset < log.length && running; offset++) {
               const stored = log[offset]!;
-              const message: IncomingMessage = { topic: topicName, partition: p, offset: String(offset), ...stored };
+              const message: IncomingMessage = {
+                topic: topicName,
+                partition: p,
+                offset: String(offset),
+                ...stored,
+              };
               try {
                 await options.handle(message);
               } catch {

@@ -1,5 +1,12 @@
 import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
-import type { EventBus, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from "./event-bus.js";
+import type {
+  EventBus,
+  IncomingMessage,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from "./event-bus.js";
 
 export interface KafkaBusOptions {
   brokers: readonly string[];
@@ -73,7 +80,10 @@ export class KafkaBus implements EventBus {
           key: message.key?.toString("utf8") ?? "",
           value: message.value ?? new Uint8Array(),
           headers: Object.fromEntries(
-            Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString("utf8") : String(v ?? "")]),
+            Object.entries(message.headers ?? {}).map(([k, v]) => [
+              k,
+              Buffer.isBuffer(v) ? v.toString("utf8") : String(v ?? ""),
+            ]),
           ),
         };
         await options.handle(incoming);

@@ -9,7 +9,8 @@ import { promisify } from "node:util";
  */
 export function testBrokers(): string[] {
   const brokers = process.env["KAFKA_BROKERS"];
-  if (!brokers) throw new Error("KAFKA_BROKERS is not set: run the tests with `npm test`, which starts a broker");
+  if (!brokers)
+    throw new Error("KAFKA_BROKERS is not set: run the tests with `npm test`, which starts a broker");
   return brokers.split(",");
 }
 

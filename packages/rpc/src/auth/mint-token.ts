@@ -18,6 +18,9 @@ if (!(ROLES as readonly string[]).includes(values.role)) {
 }
 const token = await mintToken(
   { sub: values.sub, role: values.role as Role, merchantId: values.merchant, deviceId: values.device },
-  { ttlSeconds: Number.parseInt(values.ttl, 10), ...(process.env["AUTH_JWT_SECRET"] ? { secret: process.env["AUTH_JWT_SECRET"] } : {}) },
+  {
+    ttlSeconds: Number.parseInt(values.ttl, 10),
+    ...(process.env["AUTH_JWT_SECRET"] ? { secret: process.env["AUTH_JWT_SECRET"] } : {}),
+  },
 );
 console.log(token);

@@ -18,7 +18,10 @@ export function errorInterceptor(table: ErrorCodeTable<string>, log: Logger): In
       if (error instanceof ConnectError) throw error;
       if (isRetryableConflict(error)) {
         throw toConnectError(
-          new DomainError("CONFLICT_RETRIES_EXHAUSTED", "the request kept conflicting with concurrent writes; retry it"),
+          new DomainError(
+            "CONFLICT_RETRIES_EXHAUSTED",
+            "the request kept conflicting with concurrent writes; retry it",
+          ),
           table,
         );
       }

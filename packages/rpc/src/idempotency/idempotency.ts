@@ -1,6 +1,19 @@
 import { createHash } from "node:crypto";
-import { fromBinary, toBinary, toJson, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
-import { inTransaction, sql, type DatabasePool, type DatabaseTransactionConnection, type TransactionOptions } from "@money/db";
+import {
+  fromBinary,
+  toBinary,
+  toJson,
+  type DescMessage,
+  type JsonValue,
+  type MessageShape,
+} from "@bufbuild/protobuf";
+import {
+  inTransaction,
+  sql,
+  type DatabasePool,
+  type DatabaseTransactionConnection,
+  type TransactionOptions,
+} from "@money/db";
 import { DomainError } from "../errors/domain-error.js";
 
 export interface IdempotentCall<Req extends DescMessage, Res extends DescMessage> {
@@ -33,9 +46,13 @@ export async function runIdempotent<Req extends DescMessage, Res extends DescMes
   effect: (tx: DatabaseTransactionConnection) => Promise<MessageShape<Res>>,
   options: TransactionOptions = {},
 ): Promise<MessageShape<Res>> {
-  if (!call.key) throw new DomainError("IDEMPOTENCY_KEY_MISSING", "idempotency_key is required for this call");
+  if (!call.key)
+    throw new DomainError("IDEMPOTENCY_KEY_MISSING", "idempotency_key is required for this call");
   if (call.key.length > MAX_KEY_LENGTH) {
-    throw new DomainError("IDEMPOTENCY_KEY_MISSING", `idempotency_key must be at most ${MAX_KEY_LENGTH} characters`);
+    throw new DomainError(
+      "IDEMPOTENCY_KEY_MISSING",
+      `idempotency_key must be at most ${MAX_KEY_LENGTH} characters`,
+    );
   }
   const requestHash = hashRequest(call.requestSchema, call.request);
   return inTransaction(
@@ -71,7 +88,9 @@ export async function runIdempotent<Req extends DescMessage, Res extends DescMes
 
 /** SHA-256 of the request's canonical JSON (keys sorted), so map order does not matter. */
 export function hashRequest<Req extends DescMessage>(schema: Req, request: MessageShape<Req>): Buffer {
-  return createHash("sha256").update(canonicalJson(toJson(schema, request))).digest();
+  return createHash("sha256")
+    .update(canonicalJson(toJson(schema, request)))
+    .digest();
 }
 
 function canonicalJson(value: JsonValue): string {

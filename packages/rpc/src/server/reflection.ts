@@ -16,7 +16,10 @@ import {
  * Postman can discover the server's services and message types without the
  * proto files.
  */
-export function reflectionService(files: readonly DescFile[], serviceNames: readonly string[]): ServiceImpl<typeof ServerReflection> {
+export function reflectionService(
+  files: readonly DescFile[],
+  serviceNames: readonly string[],
+): ServiceImpl<typeof ServerReflection> {
   const registry = createRegistry(...files);
   const byName = new Map<string, DescFile>();
   const collect = (file: DescFile): void => {
@@ -40,9 +43,17 @@ function answer(
   serviceNames: readonly string[],
 ): ServerReflectionResponse {
   const reply = (messageResponse: ServerReflectionResponse["messageResponse"]) =>
-    create(ServerReflectionResponseSchema, { validHost: request.host, originalRequest: request, messageResponse });
+    create(ServerReflectionResponseSchema, {
+      validHost: request.host,
+      originalRequest: request,
+      messageResponse,
+    });
   const files = (file: DescFile | undefined) => {
-    if (!file) return reply({ case: "errorResponse", value: create(ErrorResponseSchema, { errorCode: 5, errorMessage: "not found" }) });
+    if (!file)
+      return reply({
+        case: "errorResponse",
+        value: create(ErrorResponseSchema, { errorCode: 5, errorMessage: "not found" }),
+      });
     // The file and everything it imports, so a client can resolve every type in one answer.
     const all: DescFile[] = [];
     const visit = (f: DescFile): void => {

@@ -7,7 +7,10 @@ import type { DescFile, DescService } from "@bufbuild/protobuf";
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { file_grpc_health_v1_health, Health } from "@money/proto/grpc/health/v1/health_pb";
-import { file_grpc_reflection_v1_reflection, ServerReflection } from "@money/proto/grpc/reflection/v1/reflection_pb";
+import {
+  file_grpc_reflection_v1_reflection,
+  ServerReflection,
+} from "@money/proto/grpc/reflection/v1/reflection_pb";
 import { authInterceptor, type AccessPolicy } from "../auth/auth-interceptor.js";
 import { peerKey } from "../auth/caller.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
@@ -53,7 +56,11 @@ export interface RpcServer {
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
   const { log } = options;
   assertPolicyCoversEveryMethod(options.services, options.policy);
-  const serviceNames = [...options.services.map((s) => s.typeName), Health.typeName, ServerReflection.typeName];
+  const serviceNames = [
+    ...options.services.map((s) => s.typeName),
+    Health.typeName,
+    ServerReflection.typeName,
+  ];
   const health = new HealthStatus(options.services.map((s) => s.typeName));
   // Probes and tooling call these without a token; they reveal no data.
   const policy: AccessPolicy = {
@@ -88,15 +95,24 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       router.service(Health, health.implementation());
       router.service(
         ServerReflection,
-        reflectionService([...options.files, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection], serviceNames),
+        reflectionService(
+          [...options.files, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection],
+          serviceNames,
+        ),
       );
     },
     // A field the schema does not know (say "performed_by") is refused, not silently dropped.
     jsonOptions: { ignoreUnknownFields: false },
-    interceptors: [logCalls, errorInterceptor(options.errors, log), authInterceptor(policy, options.verifier)],
+    interceptors: [
+      logCalls,
+      errorInterceptor(options.errors, log),
+      authInterceptor(policy, options.verifier),
+    ],
     contextValues: (req) => {
       const forwarded = options.trustProxy ? req.headers["x-forwarded-for"] : undefined;
-      const ip = (typeof forwarded === "string" ? forwarded.split(",")[0]?.trim() : undefined) ?? req.socket.remoteAddress;
+      const ip =
+        (typeof forwarded === "string" ? forwarded.split(",")[0]?.trim() : undefined) ??
+        req.socket.remoteAddress;
       const requestId = req.headers["x-request-id"];
       return createContextValues().set(peerKey, {
         ip: ip?.replace(/^::ffff:/, ""),

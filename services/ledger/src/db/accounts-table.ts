@@ -32,7 +32,10 @@ function toAccount(row: AccountRow): Account {
   };
 }
 
-export async function insertAccount(db: CommonQueryMethods, account: Omit<Account, "version" | "createdAt">): Promise<Account> {
+export async function insertAccount(
+  db: CommonQueryMethods,
+  account: Omit<Account, "version" | "createdAt">,
+): Promise<Account> {
   const row = await db.one(sql.unsafe`
     INSERT INTO accounts (id, type, owner_ref, currency, debits_must_not_exceed_credits,
                           credits_must_not_exceed_debits, overdraft_limit_minor, status, metadata)

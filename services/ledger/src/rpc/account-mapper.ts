@@ -1,7 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { formatAmount } from "@money/money";
-import { AccountSchema, AccountStatus, AccountType, type Account as AccountMessage } from "@money/proto/ledger/v1/ledger_pb";
+import {
+  AccountSchema,
+  AccountStatus,
+  AccountType,
+  type Account as AccountMessage,
+} from "@money/proto/ledger/v1/ledger_pb";
 import type { Account } from "../domain/accounts/account.js";
 
 const TYPE_TO_WIRE = {
@@ -31,7 +36,8 @@ export function accountToWire(account: Account): AccountMessage {
     currency: account.currency.code,
     debitsMustNotExceedCredits: account.debitsMustNotExceedCredits,
     creditsMustNotExceedDebits: account.creditsMustNotExceedDebits,
-    overdraftLimit: account.overdraftLimitMinor === null ? "" : formatAmount(account.overdraftLimitMinor, account.currency),
+    overdraftLimit:
+      account.overdraftLimitMinor === null ? "" : formatAmount(account.overdraftLimitMinor, account.currency),
     status: STATUS_TO_WIRE[account.status],
     metadata: account.metadata,
     version: account.version,

@@ -37,14 +37,22 @@ export async function openAccount(
     throw new LedgerError("INVALID_ARGUMENT", "owner_ref must be 1 to 200 characters");
   }
   const currency = findCurrency(command.currency);
-  if (!currency) throw new LedgerError("UNKNOWN_CURRENCY", `currency ${JSON.stringify(command.currency)} is not a supported ISO 4217 code`);
+  if (!currency)
+    throw new LedgerError(
+      "UNKNOWN_CURRENCY",
+      `currency ${JSON.stringify(command.currency)} is not a supported ISO 4217 code`,
+    );
   if (command.debitsMustNotExceedCredits && command.creditsMustNotExceedDebits) {
     throw new LedgerError("INVALID_ARGUMENT", "an account takes at most one of the two balance flags");
   }
   let overdraftLimitMinor: bigint | null = null;
   if (command.overdraftLimit !== "") {
     const parsed = parseAmount(command.overdraftLimit, currency, { allowZero: true });
-    if (!parsed.ok) throw new LedgerError("INVALID_AMOUNT", `overdraft_limit ${JSON.stringify(command.overdraftLimit)}: ${parsed.problem}`);
+    if (!parsed.ok)
+      throw new LedgerError(
+        "INVALID_AMOUNT",
+        `overdraft_limit ${JSON.stringify(command.overdraftLimit)}: ${parsed.problem}`,
+      );
     overdraftLimitMinor = parsed.minor;
   }
   if (Object.keys(command.metadata).length > MAX_METADATA_ENTRIES) {
