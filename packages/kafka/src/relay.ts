@@ -110,6 +110,7 @@ export class OutboxRelay {
 
   private idle(): Promise<void> {
     return new Promise((resolve) => {
+      if (!this.running) return resolve();
       const timer = setTimeout(resolve, this.idlePollMs);
       this.wake = () => {
         clearTimeout(timer);

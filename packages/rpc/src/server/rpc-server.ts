@@ -43,6 +43,8 @@ export interface RpcServer {
   readonly port: number;
   readonly url: string;
   readonly health: HealthStatus;
+  /** Calls being served right now. */
+  readonly inFlightCalls: number;
   /** Stops accepting calls, lets in-flight ones finish (at most `graceMs`), then closes. */
   close(graceMs?: number): Promise<void>;
 }
@@ -152,6 +154,9 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     port,
     url,
     health,
+    get inFlightCalls() {
+      return inFlight;
+    },
     async close(graceMs = 10_000) {
       health.setServing(false);
       listener.close();
