@@ -9,7 +9,7 @@ echo "== static checks"
 npm run --silent lint
 npm run --silent typecheck
 # Generated code must match the protos it came from.
-npx buf generate && npx prettier --log-level warn --write packages/proto/src/gen
+npx buf generate
 git diff --exit-code --stat -- packages/proto/src/gen || { echo "packages/proto is stale: run npm run gen"; exit 1; }
 
 echo "== PostgreSQL"

@@ -11,7 +11,7 @@ export interface ServiceDatabase {
   servicePassword: string;
   /**
    * False in embedded mode (PGlite): one database per service and a single
-   * session, so there are no roles to separate.
+   * session, so the service does not connect as its own role.
    */
   roles: boolean;
 }
@@ -56,6 +56,10 @@ export async function provisionServiceDatabase(adminUrl: string, spec: ServiceDa
         `ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA ${schema} GRANT EXECUTE ON FUNCTIONS TO ${login}`,
       );
     } else {
+      // The roles exist so migrations can name them (REVOKE ... FROM :service_role),
+      // but nobody connects as them: embedded mode has one database per service.
+      await createRoleIfMissing(client, owner, "NOLOGIN");
+      await createRoleIfMissing(client, login, "NOLOGIN");
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     }
     await client.query(
