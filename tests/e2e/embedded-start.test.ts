@@ -15,7 +15,11 @@ it("serves all four services with nothing installed and stops cleanly", async ()
   const env = { ...process.env, BASE_PORT: String(BASE_PORT), LOG_LEVEL: "warn" };
   delete env["DATABASE_URL"];
   delete env["KAFKA_BROKERS"];
-  const child = spawn("npx", ["tsx", "scripts/start.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -40,7 +44,12 @@ it("serves all four services with nothing installed and stops cleanly", async ()
     const created = await fetch(`http://127.0.0.1:${BASE_PORT}/ledger.v1.LedgerService/CreateAccount`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ idempotencyKey: "e1", type: "ACCOUNT_TYPE_ASSET", ownerRef: "embedded", currency: "EUR" }),
+      body: JSON.stringify({
+        idempotencyKey: "e1",
+        type: "ACCOUNT_TYPE_ASSET",
+        ownerRef: "embedded",
+        currency: "EUR",
+      }),
     });
     expect(created.status).toBe(200);
     const { account } = (await created.json()) as { account: { id: string; ownerRef: string } };
