@@ -64,7 +64,9 @@ const busMode = env["KAFKA_BROKERS"] ? `Kafka at ${env["KAFKA_BROKERS"]}` : "in-
 console.log(`\nMoney platform is up (${mode}, ${busMode}):`);
 for (const service of running) console.log(`  ${service.name.padEnd(8)} ${service.url}`);
 if (!env["AUTH_JWT_SECRET"] && !env["AUTH_JWT_PUBLIC_KEY"]) {
-  console.log(`\nDevelopment admin token (1 hour):\n  ${await mintToken({ sub: "dev-admin", role: "admin" })}`);
+  console.log(
+    `\nDevelopment admin token (1 hour):\n  ${await mintToken({ sub: "dev-admin", role: "admin" })}`,
+  );
 }
 console.log("\nCtrl-C stops everything gracefully.");
 
