@@ -12,7 +12,7 @@ const BASE_PORT = 17_100 + Math.floor(Math.random() * 800);
  * process, and stopped with SIGTERM.
  */
 it("serves all four services with nothing installed and stops cleanly", async () => {
-  const env = { ...process.env, BASE_PORT: String(BASE_PORT), LOG_LEVEL: "warn" };
+  const env: NodeJS.ProcessEnv = { ...process.env, BASE_PORT: String(BASE_PORT), LOG_LEVEL: "warn" };
   delete env["DATABASE_URL"];
   delete env["KAFKA_BROKERS"];
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
