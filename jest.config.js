@@ -3,6 +3,7 @@
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: "node",
+  setupFiles: ["<rootDir>/jest.setup.js"],
   extensionsToTreatAsEsm: [".ts"],
   transform: {
     "^.+\\.ts$": [

@@ -25,4 +25,12 @@ trap '[[ $started_kafka == 1 ]] && bash scripts/kafka.sh stop --wipe >/dev/null 
 echo "KAFKA_BROKERS=$KAFKA_BROKERS"
 
 echo "== tests"
-npm run --silent test:unit -- "$@"
+mkdir -p .tmp
+status=0
+npm run --silent test:unit -- --json --outputFile=.tmp/jest-results.json "$@" || status=$?
+# One plain closing line with the counts, whatever the runner printed above it.
+node -e '
+  const r = require("./.tmp/jest-results.json");
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' || true
+exit $status
