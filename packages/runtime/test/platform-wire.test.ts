@@ -12,6 +12,9 @@ import { testBrokers } from "@money/kafka/testing";
 import { AuditEventSchema } from "@money/proto/events/v1/audit_pb";
 import { mintToken, tokenVerifierFromEnv, type Role } from "@money/rpc";
 import { ledgerService } from "@money/ledger";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-node";
+import { LedgerService } from "@money/proto/ledger/v1/ledger_pb";
 import { startService, type RunningService } from "../src/index.js";
 
 const PROTO_ROOT = fileURLToPath(new URL("../../../proto", import.meta.url));
@@ -331,5 +334,55 @@ describe("gRPC with the stock @grpc/grpc-js client", () => {
       ledger.url,
     ]);
     expect(methods.stdout).toContain("ledger.v1.LedgerService/CreateAccount");
+  });
+});
+
+describe("gRPC-Web", () => {
+  it("serves the same RPCs to a gRPC-Web client on the same port", async () => {
+    const bearer = await token("admin");
+    const client = createClient(
+      LedgerService,
+      createGrpcWebTransport({
+        baseUrl: ledger.url,
+        httpVersion: "1.1",
+        interceptors: [
+          (next) => (req) => {
+            req.header.set("authorization", `Bearer ${bearer}`);
+            return next(req);
+          },
+        ],
+      }),
+    );
+    const { account } = await client.createAccount({
+      idempotencyKey: "k-web",
+      ownerRef: "web",
+      currency: "USD",
+      type: 1,
+    });
+    expect(account?.currency).toBe("USD");
+    expect((await client.getAccount({ accountId: account!.id })).account?.id).toBe(account!.id);
+  });
+});
+
+describe("mint-token", () => {
+  it("prints a token the services accept, with the role asked for", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      "--import",
+      "tsx",
+      fileURLToPath(new URL("../../rpc/src/auth/mint-token.ts", import.meta.url)),
+      "--role",
+      "auditor",
+      "--sub",
+      "carol",
+    ]);
+    const minted = stdout.trim();
+    expect(
+      (await connectJson("GetAccount", { accountId: "00000000-0000-4000-8000-000000000000" }, minted)).body,
+    ).toMatchObject({
+      code: "not_found",
+    });
+    expect((await connectJson("CreateAccount", newAccount("k-minted"), minted)).body).toMatchObject({
+      code: "permission_denied",
+    });
   });
 });
