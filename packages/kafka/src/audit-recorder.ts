@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { create, type JsonObject } from "@bufbuild/protobuf";
+import { create, type DescMessage, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { DatabaseTransactionConnection } from "@money/db";
 import { AuditActorSchema, AuditEventSchema, type AuditEvent } from "@money/proto/events/v1/audit_pb";
+import type { NewEvent } from "./envelope.js";
 import type { OutboxWriter } from "./outbox.js";
 import { TOPICS } from "./topics.js";
 
@@ -40,36 +41,61 @@ export class AuditRecorder {
   ) {}
 
   async record(tx: DatabaseTransactionConnection, entry: AuditEntry): Promise<AuditEvent> {
-    const event = create(AuditEventSchema, {
-      eventId: randomUUID(),
-      service: this.service,
-      action: entry.action,
-      objectType: entry.objectType,
-      objectId: entry.objectId,
-      actor: create(AuditActorSchema, {
-        principalId: entry.actor.principalId,
-        principalRole: entry.actor.role,
-        actingDeviceId: entry.actor.actingDeviceId ?? "",
-        ip: entry.actor.ip ?? "",
-        userAgent: entry.actor.userAgent ?? "",
-      }),
-      reason: entry.reason ?? "",
-      approvalReference: entry.approvalReference ?? "",
-      occurredAt: timestampFromDate(entry.occurredAt),
-      correlationId: entry.correlationId ?? "",
-      ...(entry.before ? { before: entry.before } : {}),
-      ...(entry.after ? { after: entry.after } : {}),
-    });
-    await this.outbox.write(tx, {
-      topic: TOPICS.auditEvents.topic,
-      schema: AuditEventSchema,
-      payload: event,
-      aggregateType: entry.objectType,
-      aggregateId: entry.objectId,
-      occurredAt: entry.occurredAt,
-      eventId: event.eventId,
-      ...(entry.correlationId ? { correlationId: entry.correlationId } : {}),
-    });
+    const event = auditEventOf(this.service, entry);
+    await this.outbox.write(tx, outboxEventOf(event, entry));
     return event;
   }
+
+  /**
+   * Records several audit events, together with any other events of the same
+   * change (say the domain events), in one outbox statement.
+   */
+  async recordMany(
+    tx: DatabaseTransactionConnection,
+    entries: readonly AuditEntry[],
+    alongWith: readonly NewEvent<DescMessage>[] = [],
+  ): Promise<AuditEvent[]> {
+    const events = entries.map((entry) => auditEventOf(this.service, entry));
+    await this.outbox.writeMany(tx, [
+      ...alongWith,
+      ...events.map((event, i) => outboxEventOf(event, entries[i]!)),
+    ]);
+    return events;
+  }
+}
+
+function auditEventOf(service: string, entry: AuditEntry): AuditEvent {
+  return create(AuditEventSchema, {
+    eventId: randomUUID(),
+    service,
+    action: entry.action,
+    objectType: entry.objectType,
+    objectId: entry.objectId,
+    actor: create(AuditActorSchema, {
+      principalId: entry.actor.principalId,
+      principalRole: entry.actor.role,
+      actingDeviceId: entry.actor.actingDeviceId ?? "",
+      ip: entry.actor.ip ?? "",
+      userAgent: entry.actor.userAgent ?? "",
+    }),
+    reason: entry.reason ?? "",
+    approvalReference: entry.approvalReference ?? "",
+    occurredAt: timestampFromDate(entry.occurredAt),
+    correlationId: entry.correlationId ?? "",
+    ...(entry.before ? { before: entry.before } : {}),
+    ...(entry.after ? { after: entry.after } : {}),
+  });
+}
+
+function outboxEventOf(event: AuditEvent, entry: AuditEntry): NewEvent<typeof AuditEventSchema> {
+  return {
+    topic: TOPICS.auditEvents.topic,
+    schema: AuditEventSchema,
+    payload: event,
+    aggregateType: entry.objectType,
+    aggregateId: entry.objectId,
+    occurredAt: entry.occurredAt,
+    eventId: event.eventId,
+    ...(entry.correlationId ? { correlationId: entry.correlationId } : {}),
+  };
 }

@@ -10,9 +10,8 @@ CREATE TABLE accounts (
   overdraft_limit_minor bigint CONSTRAINT account_overdraft_not_negative CHECK (overdraft_limit_minor >= 0),
   status text NOT NULL DEFAULT 'active' CONSTRAINT account_status_known CHECK (status IN ('active', 'frozen', 'closed')),
   metadata jsonb NOT NULL DEFAULT '{}',
-  -- Increases by one with every entry on the account (optimistic locking).
-  version bigint NOT NULL DEFAULT 0,
-  created_at timestamptz NOT NULL DEFAULT now(),
+  -- Milliseconds, as JavaScript dates carry them, so a page token round-trips exactly.
+  created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
   CONSTRAINT account_flags_exclusive CHECK (NOT (debits_must_not_exceed_credits AND credits_must_not_exceed_debits))
 );
 CREATE INDEX accounts_by_owner ON accounts (owner_ref, created_at, id);

@@ -1,10 +1,16 @@
 import { fileURLToPath } from "node:url";
 import { file_ledger_v1_ledger, LedgerService } from "@money/proto/ledger/v1/ledger_pb";
 import type { ServiceDefinition } from "@money/runtime";
+import { HoldExpiry } from "./events/hold-expiry.js";
+import { OutboxEventSink } from "./events/outbox-event-sink.js";
 import { LEDGER_ACCESS } from "./rpc/access-policy.js";
 import { LEDGER_ERROR_CODES } from "./rpc/error-codes.js";
 import { ledgerHandlers } from "./rpc/ledger-handlers.js";
 
+/**
+ * The ledger service. Environment:
+ *   LEDGER_HOLD_SWEEP_MS  how often holds past their timeout are voided (default 1000)
+ */
 export const ledgerService: ServiceDefinition = {
   name: "ledger",
   defaultPort: 7001,
@@ -13,7 +19,18 @@ export const ledgerService: ServiceDefinition = {
   files: [file_ledger_v1_ledger],
   policy: LEDGER_ACCESS,
   errors: LEDGER_ERROR_CODES,
-  build: (deps) => ({
-    routes: (router) => router.service(LedgerService, ledgerHandlers(deps)),
-  }),
+  build: (deps) => {
+    const events = new OutboxEventSink(deps.audit);
+    const expiry = new HoldExpiry(
+      deps.pool,
+      events,
+      deps.log,
+      Number.parseInt(deps.env["LEDGER_HOLD_SWEEP_MS"] ?? "1000", 10),
+    );
+    return {
+      routes: (router) => router.service(LedgerService, ledgerHandlers(deps, events)),
+      start: async () => expiry.start(),
+      stop: () => expiry.stop(),
+    };
+  },
 };

@@ -28,6 +28,10 @@ export function accountTypeFromWire(type: AccountType): string {
   return Object.entries(TYPE_TO_WIRE).find(([, wire]) => wire === type)?.[0] ?? "";
 }
 
+export function accountTypeToWire(type: keyof typeof TYPE_TO_WIRE): AccountType {
+  return TYPE_TO_WIRE[type];
+}
+
 export function accountToWire(account: Account): AccountMessage {
   return create(AccountSchema, {
     id: account.id,

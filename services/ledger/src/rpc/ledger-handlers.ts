@@ -1,54 +1,26 @@
-import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import {
-  CreateAccountRequestSchema,
-  CreateAccountResponseSchema,
-  GetAccountResponseSchema,
-  type LedgerService,
-} from "@money/proto/ledger/v1/ledger_pb";
-import { actorOf, callerOf, runIdempotent } from "@money/rpc";
+import type { LedgerService } from "@money/proto/ledger/v1/ledger_pb";
 import type { ServiceDeps } from "@money/runtime";
-import { getAccount } from "../domain/accounts/get-account.js";
-import { openAccount } from "../domain/accounts/open-account.js";
-import { accountToWire, accountTypeFromWire } from "./account-mapper.js";
+import { KeyedMutex } from "../concurrency/keyed-mutex.js";
+import type { LedgerEventSink } from "../domain/ledger-events.js";
+import { accountHandlers } from "./account-handlers.js";
+import { idempotentWrites } from "./idempotent-write.js";
+import { postingHandlers } from "./posting-handlers.js";
+import { queryHandlers } from "./query-handlers.js";
+import { reportHandlers } from "./report-handlers.js";
+import { walletHandlers } from "./wallet-handlers.js";
 
 /** Thin handlers: map the request to a command, run one use case, map the result back. */
-export function ledgerHandlers({ pool, audit }: ServiceDeps): ServiceImpl<typeof LedgerService> {
+export function ledgerHandlers(
+  deps: ServiceDeps,
+  events: LedgerEventSink,
+): ServiceImpl<typeof LedgerService> {
+  const write = idempotentWrites(deps.pool);
   return {
-    async createAccount(req, ctx) {
-      const caller = callerOf(ctx);
-      return runIdempotent(
-        pool,
-        {
-          scope: `CreateAccount:${caller.principalId}`,
-          key: req.idempotencyKey,
-          requestSchema: CreateAccountRequestSchema,
-          request: req,
-          responseSchema: CreateAccountResponseSchema,
-        },
-        async (tx) => {
-          const account = await openAccount(
-            tx,
-            audit,
-            {
-              type: accountTypeFromWire(req.type),
-              ownerRef: req.ownerRef,
-              currency: req.currency,
-              debitsMustNotExceedCredits: req.debitsMustNotExceedCredits,
-              creditsMustNotExceedDebits: req.creditsMustNotExceedDebits,
-              overdraftLimit: req.overdraftLimit,
-              metadata: req.metadata,
-            },
-            actorOf(caller),
-          );
-          return create(CreateAccountResponseSchema, { account: accountToWire(account) });
-        },
-      );
-    },
-
-    async getAccount(req) {
-      const account = await getAccount(pool, req.accountId);
-      return create(GetAccountResponseSchema, { account: accountToWire(account) });
-    },
+    ...accountHandlers(deps, write),
+    ...postingHandlers(events, write, new KeyedMutex()),
+    ...queryHandlers(deps.pool),
+    ...walletHandlers(deps, events, write, new KeyedMutex()),
+    ...reportHandlers(deps.pool),
   };
 }

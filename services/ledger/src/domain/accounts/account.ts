@@ -11,10 +11,11 @@ export interface Account {
   currency: Currency;
   debitsMustNotExceedCredits: boolean;
   creditsMustNotExceedDebits: boolean;
-  /** Minor units; null when the account may not go past its flag's limit at all. */
+  /** Minor units past its flag's bound the account may go; null for none. */
   overdraftLimitMinor: bigint | null;
   status: AccountStatus;
   metadata: Record<string, string>;
+  /** The number of entries posted to the account (from its balance row). */
   version: bigint;
   createdAt: Date;
 }

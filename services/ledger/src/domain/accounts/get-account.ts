@@ -1,15 +1,16 @@
 import type { CommonQueryMethods } from "@money/db";
+import type { Caller } from "@money/rpc";
 import { findAccount } from "../../db/accounts-table.js";
+import { requireOwner } from "../access/require-owner.js";
+import { requireUuid } from "../input/uuid.js";
 import { LedgerError } from "../ledger-error.js";
 import type { Account } from "./account.js";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Errors: INVALID_ARGUMENT (not a UUID), ACCOUNT_NOT_FOUND. */
-export async function getAccount(db: CommonQueryMethods, id: string): Promise<Account> {
-  if (!UUID.test(id))
-    throw new LedgerError("INVALID_ARGUMENT", `account_id ${JSON.stringify(id)} is not a UUID`);
-  const account = await findAccount(db, id);
-  if (!account) throw new LedgerError("ACCOUNT_NOT_FOUND", `no account ${id}`);
+/** Errors: INVALID_ARGUMENT (not a UUID), ACCOUNT_NOT_FOUND, NOT_OWNER (a user reading another's account). */
+export async function getAccount(db: CommonQueryMethods, id: string, caller?: Caller): Promise<Account> {
+  const accountId = requireUuid(id, "account_id");
+  const account = await findAccount(db, accountId);
+  if (!account) throw new LedgerError("ACCOUNT_NOT_FOUND", `no account ${accountId}`);
+  if (caller) requireOwner(caller, account.ownerRef, `account ${accountId}`);
   return account;
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseTransactionConnection } from "@money/db";
 import type { Actor, AuditRecorder } from "@money/kafka";
-import { findCurrency, parseAmount } from "@money/money";
+import { findCurrency } from "@money/money";
 import { insertAccount } from "../../db/accounts-table.js";
+import { requireAmountOrZero } from "../input/amount.js";
+import { requireMetadata } from "../input/text-fields.js";
 import { LedgerError } from "../ledger-error.js";
 import { ACCOUNT_TYPES, accountAuditView, type Account, type AccountType } from "./account.js";
 
@@ -16,8 +18,6 @@ export interface OpenAccount {
   overdraftLimit: string;
   metadata: Record<string, string>;
 }
-
-const MAX_METADATA_ENTRIES = 50;
 
 /**
  * Opens an account, active, with a zero balance, and records it in the audit trail.
@@ -45,19 +45,11 @@ export async function openAccount(
   if (command.debitsMustNotExceedCredits && command.creditsMustNotExceedDebits) {
     throw new LedgerError("INVALID_ARGUMENT", "an account takes at most one of the two balance flags");
   }
-  let overdraftLimitMinor: bigint | null = null;
-  if (command.overdraftLimit !== "") {
-    const parsed = parseAmount(command.overdraftLimit, currency, { allowZero: true });
-    if (!parsed.ok)
-      throw new LedgerError(
-        "INVALID_AMOUNT",
-        `overdraft_limit ${JSON.stringify(command.overdraftLimit)}: ${parsed.problem}`,
-      );
-    overdraftLimitMinor = parsed.minor;
-  }
-  if (Object.keys(command.metadata).length > MAX_METADATA_ENTRIES) {
-    throw new LedgerError("INVALID_ARGUMENT", `metadata takes at most ${MAX_METADATA_ENTRIES} entries`);
-  }
+  const overdraftLimitMinor =
+    command.overdraftLimit === ""
+      ? null
+      : requireAmountOrZero(command.overdraftLimit, currency, "overdraft_limit");
+  requireMetadata(command.metadata);
   const account = await insertAccount(tx, {
     id: randomUUID(),
     type: command.type as AccountType,

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ledger/v1/ledger.proto.
  */
 export const file_ledger_v1_ledger: GenFile = /*@__PURE__*/
-  fileDesc("ChZsZWRnZXIvdjEvbGVkZ2VyLnByb3RvEglsZWRnZXIudjEimQMKB0FjY291bnQSCgoCaWQYASABKAkSJAoEdHlwZRgCIAEoDjIWLmxlZGdlci52MS5BY2NvdW50VHlwZRIRCglvd25lcl9yZWYYAyABKAkSEAoIY3VycmVuY3kYBCABKAkSJgoeZGViaXRzX211c3Rfbm90X2V4Y2VlZF9jcmVkaXRzGAUgASgIEiYKHmNyZWRpdHNfbXVzdF9ub3RfZXhjZWVkX2RlYml0cxgGIAEoCBIXCg9vdmVyZHJhZnRfbGltaXQYByABKAkSKAoGc3RhdHVzGAggASgOMhgubGVkZ2VyLnYxLkFjY291bnRTdGF0dXMSMgoIbWV0YWRhdGEYCSADKAsyIC5sZWRnZXIudjEuQWNjb3VudC5NZXRhZGF0YUVudHJ5Eg8KB3ZlcnNpb24YCiABKAMSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItUCChRDcmVhdGVBY2NvdW50UmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSJAoEdHlwZRgCIAEoDjIWLmxlZGdlci52MS5BY2NvdW50VHlwZRIRCglvd25lcl9yZWYYAyABKAkSEAoIY3VycmVuY3kYBCABKAkSJgoeZGViaXRzX211c3Rfbm90X2V4Y2VlZF9jcmVkaXRzGAUgASgIEiYKHmNyZWRpdHNfbXVzdF9ub3RfZXhjZWVkX2RlYml0cxgGIAEoCBIXCg9vdmVyZHJhZnRfbGltaXQYByABKAkSPwoIbWV0YWRhdGEYCCADKAsyLS5sZWRnZXIudjEuQ3JlYXRlQWNjb3VudFJlcXVlc3QuTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiPAoVQ3JlYXRlQWNjb3VudFJlc3BvbnNlEiMKB2FjY291bnQYASABKAsyEi5sZWRnZXIudjEuQWNjb3VudCInChFHZXRBY2NvdW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJIjkKEkdldEFjY291bnRSZXNwb25zZRIjCgdhY2NvdW50GAEgASgLMhIubGVkZ2VyLnYxLkFjY291bnQqrAEKC0FjY291bnRUeXBlEhwKGEFDQ09VTlRfVFlQRV9VTlNQRUNJRklFRBAAEhYKEkFDQ09VTlRfVFlQRV9BU1NFVBABEhoKFkFDQ09VTlRfVFlQRV9MSUFCSUxJVFkQAhIXChNBQ0NPVU5UX1RZUEVfRVFVSVRZEAMSGAoUQUNDT1VOVF9UWVBFX1JFVkVOVUUQBBIYChRBQ0NPVU5UX1RZUEVfRVhQRU5TRRAFKoABCg1BY2NvdW50U3RhdHVzEh4KGkFDQ09VTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVQUNDT1VOVF9TVEFUVVNfQUNUSVZFEAESGQoVQUNDT1VOVF9TVEFUVVNfRlJPWkVOEAISGQoVQUNDT1VOVF9TVEFUVVNfQ0xPU0VEEAMyrgEKDUxlZGdlclNlcnZpY2USUgoNQ3JlYXRlQWNjb3VudBIfLmxlZGdlci52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBogLmxlZGdlci52MS5DcmVhdGVBY2NvdW50UmVzcG9uc2USSQoKR2V0QWNjb3VudBIcLmxlZGdlci52MS5HZXRBY2NvdW50UmVxdWVzdBodLmxlZGdlci52MS5HZXRBY2NvdW50UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChZsZWRnZXIvdjEvbGVkZ2VyLnByb3RvEglsZWRnZXIudjEimQMKB0FjY291bnQSCgoCaWQYASABKAkSJAoEdHlwZRgCIAEoDjIWLmxlZGdlci52MS5BY2NvdW50VHlwZRIRCglvd25lcl9yZWYYAyABKAkSEAoIY3VycmVuY3kYBCABKAkSJgoeZGViaXRzX211c3Rfbm90X2V4Y2VlZF9jcmVkaXRzGAUgASgIEiYKHmNyZWRpdHNfbXVzdF9ub3RfZXhjZWVkX2RlYml0cxgGIAEoCBIXCg9vdmVyZHJhZnRfbGltaXQYByABKAkSKAoGc3RhdHVzGAggASgOMhgubGVkZ2VyLnYxLkFjY291bnRTdGF0dXMSMgoIbWV0YWRhdGEYCSADKAsyIC5sZWRnZXIudjEuQWNjb3VudC5NZXRhZGF0YUVudHJ5Eg8KB3ZlcnNpb24YCiABKAMSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItUCChRDcmVhdGVBY2NvdW50UmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSJAoEdHlwZRgCIAEoDjIWLmxlZGdlci52MS5BY2NvdW50VHlwZRIRCglvd25lcl9yZWYYAyABKAkSEAoIY3VycmVuY3kYBCABKAkSJgoeZGViaXRzX211c3Rfbm90X2V4Y2VlZF9jcmVkaXRzGAUgASgIEiYKHmNyZWRpdHNfbXVzdF9ub3RfZXhjZWVkX2RlYml0cxgGIAEoCBIXCg9vdmVyZHJhZnRfbGltaXQYByABKAkSPwoIbWV0YWRhdGEYCCADKAsyLS5sZWRnZXIudjEuQ3JlYXRlQWNjb3VudFJlcXVlc3QuTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiPAoVQ3JlYXRlQWNjb3VudFJlc3BvbnNlEiMKB2FjY291bnQYASABKAsyEi5sZWRnZXIudjEuQWNjb3VudCInChFHZXRBY2NvdW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJIjkKEkdldEFjY291bnRSZXNwb25zZRIjCgdhY2NvdW50GAEgASgLMhIubGVkZ2VyLnYxLkFjY291bnQiTwoTTGlzdEFjY291bnRzUmVxdWVzdBIRCglvd25lcl9yZWYYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiVQoUTGlzdEFjY291bnRzUmVzcG9uc2USJAoIYWNjb3VudHMYASADKAsyEi5sZWRnZXIudjEuQWNjb3VudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUwoURnJlZXplQWNjb3VudFJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhIKCmFjY291bnRfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJIjwKFUZyZWV6ZUFjY291bnRSZXNwb25zZRIjCgdhY2NvdW50GAEgASgLMhIubGVkZ2VyLnYxLkFjY291bnQiVQoWVW5mcmVlemVBY2NvdW50UmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSEgoKYWNjb3VudF9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiPgoXVW5mcmVlemVBY2NvdW50UmVzcG9uc2USIwoHYWNjb3VudBgBIAEoCzISLmxlZGdlci52MS5BY2NvdW50IlIKE0Nsb3NlQWNjb3VudFJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhIKCmFjY291bnRfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJIjsKFENsb3NlQWNjb3VudFJlc3BvbnNlEiMKB2FjY291bnQYASABKAsyEi5sZWRnZXIudjEuQWNjb3VudCJwChhTZXRPdmVyZHJhZnRMaW1pdFJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhIKCmFjY291bnRfaWQYAiABKAkSFwoPb3ZlcmRyYWZ0X2xpbWl0GAMgASgJEg4KBnJlYXNvbhgEIAEoCSJAChlTZXRPdmVyZHJhZnRMaW1pdFJlc3BvbnNlEiMKB2FjY291bnQYASABKAsyEi5sZWRnZXIudjEuQWNjb3VudCKYAQoDTGVnEhIKCmFjY291bnRfaWQYASABKAkSJwoJZGlyZWN0aW9uGAIgASgOMhQubGVkZ2VyLnYxLkRpcmVjdGlvbhIOCgZhbW91bnQYAyABKAkSHQoQZXhwZWN0ZWRfdmVyc2lvbhgEIAEoA0gAiAEBEhAKCGN1cnJlbmN5GAUgASgJQhMKEV9leHBlY3RlZF92ZXJzaW9uIocCCg5OZXdUcmFuc2FjdGlvbhIcCgRsZWdzGAEgAygLMg4ubGVkZ2VyLnYxLkxlZxIUCgxleHRlcm5hbF9yZWYYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSOQoIbWV0YWRhdGEYBCADKAsyJy5sZWRnZXIudjEuTmV3VHJhbnNhY3Rpb24uTWV0YWRhdGFFbnRyeRIwCgxlZmZlY3RpdmVfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgGIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi9QEKBUVudHJ5EhYKDnRyYW5zYWN0aW9uX2lkGAEgASgJEhIKCmFjY291bnRfaWQYAiABKAkSJwoJZGlyZWN0aW9uGAMgASgOMhQubGVkZ2VyLnYxLkRpcmVjdGlvbhIOCgZhbW91bnQYBCABKAkSEAoIY3VycmVuY3kYBSABKAkSFgoOYmFsYW5jZV9iZWZvcmUYBiABKAkSFQoNYmFsYW5jZV9hZnRlchgHIAEoCRIXCg9hY2NvdW50X3ZlcnNpb24YCCABKAMSLQoJcG9zdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK5AQoESG9sZBIYChBkZWJpdF9hY2NvdW50X2lkGAEgASgJEhkKEWNyZWRpdF9hY2NvdW50X2lkGAIgASgJEg4KBmFtb3VudBgDIAEoCRIVCg1wb3N0ZWRfYW1vdW50GAQgASgJEiUKBnN0YXR1cxgFIAEoDjIVLmxlZGdlci52MS5Ib2xkU3RhdHVzEi4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItsECgtUcmFuc2FjdGlvbhIKCgJpZBgBIAEoCRIoCgRraW5kGAIgASgOMhoubGVkZ2VyLnYxLlRyYW5zYWN0aW9uS2luZBIuCgdwdXJwb3NlGAMgASgOMh0ubGVkZ2VyLnYxLlRyYW5zYWN0aW9uUHVycG9zZRIsCgZzdGF0dXMYBCABKA4yHC5sZWRnZXIudjEuVHJhbnNhY3Rpb25TdGF0dXMSEAoIY3VycmVuY3kYBSABKAkSDgoGYW1vdW50GAYgASgJEhcKD3JldmVyc2VkX2Ftb3VudBgHIAEoCRIfChdyZXZlcnNlc190cmFuc2FjdGlvbl9pZBgIIAEoCRIUCgxleHRlcm5hbF9yZWYYCSABKAkSEwoLZGVzY3JpcHRpb24YCiABKAkSDgoGcmVhc29uGAsgASgJEjYKCG1ldGFkYXRhGAwgAygLMiQubGVkZ2VyLnYxLlRyYW5zYWN0aW9uLk1ldGFkYXRhRW50cnkSMAoMZWZmZWN0aXZlX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxwZXJmb3JtZWRfYnkYDyABKAkSIQoHZW50cmllcxgQIAMoCzIQLmxlZGdlci52MS5FbnRyeRIdCgRob2xkGBEgASgLMg8ubGVkZ2VyLnYxLkhvbGQaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImoKDkFjY291bnRCYWxhbmNlEhIKCmFjY291bnRfaWQYASABKAkSEAoIY3VycmVuY3kYAiABKAkSDgoGcG9zdGVkGAMgASgJEhEKCWF2YWlsYWJsZRgEIAEoCRIPCgd2ZXJzaW9uGAUgASgDImEKFlBvc3RUcmFuc2FjdGlvblJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEi4KC3RyYW5zYWN0aW9uGAIgASgLMhkubGVkZ2VyLnYxLk5ld1RyYW5zYWN0aW9uInMKF1Bvc3RUcmFuc2FjdGlvblJlc3BvbnNlEisKC3RyYW5zYWN0aW9uGAEgASgLMhYubGVkZ2VyLnYxLlRyYW5zYWN0aW9uEisKCGJhbGFuY2VzGAIgAygLMhkubGVkZ2VyLnYxLkFjY291bnRCYWxhbmNlInMKF1Bvc3RUcmFuc2FjdGlvbnNSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIvCgx0cmFuc2FjdGlvbnMYAiADKAsyGS5sZWRnZXIudjEuTmV3VHJhbnNhY3Rpb24SDgoGYXRvbWljGAMgASgIInMKGFBvc3RUcmFuc2FjdGlvbnNSZXNwb25zZRIrCgdyZXN1bHRzGAEgAygLMhoubGVkZ2VyLnYxLkJhdGNoSXRlbVJlc3VsdBIUCgxwb3N0ZWRfY291bnQYAiABKAUSFAoMZmFpbGVkX2NvdW50GAMgASgFIoEBCg9CYXRjaEl0ZW1SZXN1bHQSDQoFaW5kZXgYASABKAUSLQoLdHJhbnNhY3Rpb24YAiABKAsyFi5sZWRnZXIudjEuVHJhbnNhY3Rpb25IABIlCgVlcnJvchgDIAEoCzIULmxlZGdlci52MS5JdGVtRXJyb3JIAEIJCgdvdXRjb21lIiwKCUl0ZW1FcnJvchIOCgZyZWFzb24YASABKAkSDwoHbWVzc2FnZRgCIAEoCSKQAgoUUmVjb3JkUGF5bWVudFJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhgKEHBheWVyX2FjY291bnRfaWQYAiABKAkSGAoQcGF5ZWVfYWNjb3VudF9pZBgDIAEoCRIOCgZhbW91bnQYBCABKAkSFAoMZXh0ZXJuYWxfcmVmGAUgASgJEhMKC2Rlc2NyaXB0aW9uGAYgASgJEj8KCG1ldGFkYXRhGAcgAygLMi0ubGVkZ2VyLnYxLlJlY29yZFBheW1lbnRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBInEKFVJlY29yZFBheW1lbnRSZXNwb25zZRIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbhIrCghiYWxhbmNlcxgCIAMoCzIZLmxlZGdlci52MS5BY2NvdW50QmFsYW5jZSKCAgoPVHJhbnNmZXJSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIXCg9mcm9tX2FjY291bnRfaWQYAiABKAkSFQoNdG9fYWNjb3VudF9pZBgDIAEoCRIOCgZhbW91bnQYBCABKAkSFAoMZXh0ZXJuYWxfcmVmGAUgASgJEhMKC2Rlc2NyaXB0aW9uGAYgASgJEjoKCG1ldGFkYXRhGAcgAygLMigubGVkZ2VyLnYxLlRyYW5zZmVyUmVxdWVzdC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJsChBUcmFuc2ZlclJlc3BvbnNlEisKC3RyYW5zYWN0aW9uGAEgASgLMhYubGVkZ2VyLnYxLlRyYW5zYWN0aW9uEisKCGJhbGFuY2VzGAIgAygLMhkubGVkZ2VyLnYxLkFjY291bnRCYWxhbmNlIqoCChRDcmVhdGVQZW5kaW5nUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSGAoQZGViaXRfYWNjb3VudF9pZBgCIAEoCRIZChFjcmVkaXRfYWNjb3VudF9pZBgDIAEoCRIOCgZhbW91bnQYBCABKAkSFwoPdGltZW91dF9zZWNvbmRzGAUgASgDEhQKDGV4dGVybmFsX3JlZhgGIAEoCRITCgtkZXNjcmlwdGlvbhgHIAEoCRI/CghtZXRhZGF0YRgIIAMoCzItLmxlZGdlci52MS5DcmVhdGVQZW5kaW5nUmVxdWVzdC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJxChVDcmVhdGVQZW5kaW5nUmVzcG9uc2USKwoLdHJhbnNhY3Rpb24YASABKAsyFi5sZWRnZXIudjEuVHJhbnNhY3Rpb24SKwoIYmFsYW5jZXMYAiADKAsyGS5sZWRnZXIudjEuQWNjb3VudEJhbGFuY2UiVQoSUG9zdFBlbmRpbmdSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIWCg50cmFuc2FjdGlvbl9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAkibwoTUG9zdFBlbmRpbmdSZXNwb25zZRIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbhIrCghiYWxhbmNlcxgCIAMoCzIZLmxlZGdlci52MS5BY2NvdW50QmFsYW5jZSJVChJWb2lkUGVuZGluZ1JlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhYKDnRyYW5zYWN0aW9uX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJvChNWb2lkUGVuZGluZ1Jlc3BvbnNlEisKC3RyYW5zYWN0aW9uGAEgASgLMhYubGVkZ2VyLnYxLlRyYW5zYWN0aW9uEisKCGJhbGFuY2VzGAIgAygLMhkubGVkZ2VyLnYxLkFjY291bnRCYWxhbmNlImwKGVJldmVyc2VUcmFuc2FjdGlvblJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhYKDnRyYW5zYWN0aW9uX2lkGAIgASgJEg4KBmFtb3VudBgDIAEoCRIOCgZyZWFzb24YBCABKAkinQEKGlJldmVyc2VUcmFuc2FjdGlvblJlc3BvbnNlEigKCHJldmVyc2FsGAEgASgLMhYubGVkZ2VyLnYxLlRyYW5zYWN0aW9uEigKCG9yaWdpbmFsGAIgASgLMhYubGVkZ2VyLnYxLlRyYW5zYWN0aW9uEisKCGJhbGFuY2VzGAMgAygLMhkubGVkZ2VyLnYxLkFjY291bnRCYWxhbmNlIpABChxUcmFuc2l0aW9uVHJhbnNhY3Rpb25SZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIWCg50cmFuc2FjdGlvbl9pZBgCIAEoCRIvCgl0b19zdGF0dXMYAyABKA4yHC5sZWRnZXIudjEuVHJhbnNhY3Rpb25TdGF0dXMSDgoGcmVhc29uGAQgASgJIkwKHVRyYW5zaXRpb25UcmFuc2FjdGlvblJlc3BvbnNlEisKC3RyYW5zYWN0aW9uGAEgASgLMhYubGVkZ2VyLnYxLlRyYW5zYWN0aW9uIi8KFUdldFRyYW5zYWN0aW9uUmVxdWVzdBIWCg50cmFuc2FjdGlvbl9pZBgBIAEoCSJFChZHZXRUcmFuc2FjdGlvblJlc3BvbnNlEisKC3RyYW5zYWN0aW9uGAEgASgLMhYubGVkZ2VyLnYxLlRyYW5zYWN0aW9uIuMBCgxTdGF0dXNDaGFuZ2USMQoLZnJvbV9zdGF0dXMYASABKA4yHC5sZWRnZXIudjEuVHJhbnNhY3Rpb25TdGF0dXMSLwoJdG9fc3RhdHVzGAIgASgOMhwubGVkZ2VyLnYxLlRyYW5zYWN0aW9uU3RhdHVzEhQKDHBlcmZvcm1lZF9ieRgDIAEoCRIZChFwZXJmb3JtZWRfYnlfcm9sZRgEIAEoCRIOCgZyZWFzb24YBSABKAkSLgoKY2hhbmdlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiNwodTGlzdFRyYW5zYWN0aW9uSGlzdG9yeVJlcXVlc3QSFgoOdHJhbnNhY3Rpb25faWQYASABKAkiSgoeTGlzdFRyYW5zYWN0aW9uSGlzdG9yeVJlc3BvbnNlEigKB2NoYW5nZXMYASADKAsyFy5sZWRnZXIudjEuU3RhdHVzQ2hhbmdlIqgCChdMaXN0VHJhbnNhY3Rpb25zUmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEhQKDGV4dGVybmFsX3JlZhgCIAEoCRIUCgxtZXRhZGF0YV9rZXkYAyABKAkSFgoObWV0YWRhdGFfdmFsdWUYBCABKAkSLAoGc3RhdHVzGAUgASgOMhwubGVkZ2VyLnYxLlRyYW5zYWN0aW9uU3RhdHVzEjAKDGNyZWF0ZWRfZnJvbRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY3JlYXRlZF90bxgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAggASgFEhIKCnBhZ2VfdG9rZW4YCSABKAkiYQoYTGlzdFRyYW5zYWN0aW9uc1Jlc3BvbnNlEiwKDHRyYW5zYWN0aW9ucxgBIAMoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki/wEKB0JhbGFuY2USEgoKYWNjb3VudF9pZBgBIAEoCRIQCghjdXJyZW5jeRgCIAEoCRIOCgZwb3N0ZWQYAyABKAkSDwoHcGVuZGluZxgEIAEoCRIRCglhdmFpbGFibGUYBSABKAkSFQoNcG9zdGVkX2RlYml0cxgGIAEoCRIWCg5wb3N0ZWRfY3JlZGl0cxgHIAEoCRIWCg5wZW5kaW5nX2RlYml0cxgIIAEoCRIXCg9wZW5kaW5nX2NyZWRpdHMYCSABKAkSDwoHdmVyc2lvbhgKIAEoAxIpCgVhc19vZhgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiUgoRR2V0QmFsYW5jZVJlcXVlc3QSEgoKYWNjb3VudF9pZBgBIAEoCRIpCgVhc19vZhgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOQoSR2V0QmFsYW5jZVJlc3BvbnNlEiMKB2JhbGFuY2UYASABKAsyEi5sZWRnZXIudjEuQmFsYW5jZSKvAQoSTGlzdEVudHJpZXNSZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAkSLwoLcG9zdGVkX2Zyb20YAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCXBvc3RlZF90bxgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkiUQoTTGlzdEVudHJpZXNSZXNwb25zZRIhCgdlbnRyaWVzGAEgAygLMhAubGVkZ2VyLnYxLkVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLPAQoGV2FsbGV0EgoKAmlkGAEgASgJEhEKCW93bmVyX3JlZhgCIAEoCRISCgphY2NvdW50X2lkGAMgASgJEhUKDW1vYmlsZV9udW1iZXIYBCABKAkSEAoIY3VycmVuY3kYBSABKAkSEwoLZGFpbHlfbGltaXQYBiABKAkSEwoLc3BlbnRfdG9kYXkYByABKAkSDwoHYmFsYW5jZRgIIAEoCRIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ/ChNDcmVhdGVXYWxsZXRSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIRCglvd25lcl9yZWYYAiABKAkSFQoNbW9iaWxlX251bWJlchgDIAEoCRIQCghjdXJyZW5jeRgEIAEoCRITCgtkYWlseV9saW1pdBgFIAEoCSI5ChRDcmVhdGVXYWxsZXRSZXNwb25zZRIhCgZ3YWxsZXQYASABKAsyES5sZWRnZXIudjEuV2FsbGV0IiUKEEdldFdhbGxldFJlcXVlc3QSEQoJd2FsbGV0X2lkGAEgASgJIjYKEUdldFdhbGxldFJlc3BvbnNlEiEKBndhbGxldBgBIAEoCzIRLmxlZGdlci52MS5XYWxsZXQiggEKElRvcFVwV2FsbGV0UmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSEQoJd2FsbGV0X2lkGAIgASgJEhoKEmZ1bmRpbmdfYWNjb3VudF9pZBgDIAEoCRIOCgZhbW91bnQYBCABKAkSFAoMZXh0ZXJuYWxfcmVmGAUgASgJImUKE1RvcFVwV2FsbGV0UmVzcG9uc2USKwoLdHJhbnNhY3Rpb24YASABKAsyFi5sZWRnZXIudjEuVHJhbnNhY3Rpb24SIQoGd2FsbGV0GAIgASgLMhEubGVkZ2VyLnYxLldhbGxldCKLAQodVHJhbnNmZXJCZXR3ZWVuV2FsbGV0c1JlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhYKDmZyb21fd2FsbGV0X2lkGAIgASgJEhQKDHRvX3dhbGxldF9pZBgDIAEoCRIOCgZhbW91bnQYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkidQoeVHJhbnNmZXJCZXR3ZWVuV2FsbGV0c1Jlc3BvbnNlEisKC3RyYW5zYWN0aW9uGAEgASgLMhYubGVkZ2VyLnYxLlRyYW5zYWN0aW9uEiYKC2Zyb21fd2FsbGV0GAIgASgLMhEubGVkZ2VyLnYxLldhbGxldCKJAQoXVHJhbnNmZXJCeU1vYmlsZVJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhYKDmZyb21fd2FsbGV0X2lkGAIgASgJEhgKEHRvX21vYmlsZV9udW1iZXIYAyABKAkSDgoGYW1vdW50GAQgASgJEhMKC2Rlc2NyaXB0aW9uGAUgASgJIm8KGFRyYW5zZmVyQnlNb2JpbGVSZXNwb25zZRIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbhImCgtmcm9tX3dhbGxldBgCIAEoCzIRLmxlZGdlci52MS5XYWxsZXQiWQodTGlzdFdhbGxldFRyYW5zYWN0aW9uc1JlcXVlc3QSEQoJd2FsbGV0X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlwKHkxpc3RXYWxsZXRUcmFuc2FjdGlvbnNSZXNwb25zZRIhCgdlbnRyaWVzGAEgAygLMhAubGVkZ2VyLnYxLkVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ9ChBUcmlhbEJhbGFuY2VMaW5lEhIKCmFjY291bnRfaWQYASABKAkSJAoEdHlwZRgCIAEoDjIWLmxlZGdlci52MS5BY2NvdW50VHlwZRIQCghjdXJyZW5jeRgDIAEoCRINCgVkZWJpdBgEIAEoCRIOCgZjcmVkaXQYBSABKAkiVQoOQ3VycmVuY3lUb3RhbHMSEAoIY3VycmVuY3kYASABKAkSDgoGZGViaXRzGAIgASgJEg8KB2NyZWRpdHMYAyABKAkSEAoIYmFsYW5jZWQYBCABKAgiQQoWR2V0VHJpYWxCYWxhbmNlUmVxdWVzdBInCgZmb3JtYXQYASABKA4yFy5sZWRnZXIudjEuUmVwb3J0Rm9ybWF0IsEBChdHZXRUcmlhbEJhbGFuY2VSZXNwb25zZRIqCgVsaW5lcxgBIAMoCzIbLmxlZGdlci52MS5UcmlhbEJhbGFuY2VMaW5lEikKBnRvdGFscxgCIAMoCzIZLmxlZGdlci52MS5DdXJyZW5jeVRvdGFscxIQCghiYWxhbmNlZBgDIAEoCBILCgNjc3YYBCABKAkSMAoMZ2VuZXJhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKhAQoQUGVyaW9kUmVwb3J0TGluZRISCgphY2NvdW50X2lkGAEgASgJEiQKBHR5cGUYAiABKA4yFi5sZWRnZXIudjEuQWNjb3VudFR5cGUSEAoIY3VycmVuY3kYAyABKAkSDwoHb3BlbmluZxgEIAEoCRIOCgZkZWJpdHMYBSABKAkSDwoHY3JlZGl0cxgGIAEoCRIPCgdjbG9zaW5nGAcgASgJIpMBChZHZXRQZXJpb2RSZXBvcnRSZXF1ZXN0EigKBGZyb20YASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKAnRvGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgZmb3JtYXQYAyABKA4yFy5sZWRnZXIudjEuUmVwb3J0Rm9ybWF0In0KF0dldFBlcmlvZFJlcG9ydFJlc3BvbnNlEioKBWxpbmVzGAEgAygLMhsubGVkZ2VyLnYxLlBlcmlvZFJlcG9ydExpbmUSKQoGdG90YWxzGAIgAygLMhkubGVkZ2VyLnYxLkN1cnJlbmN5VG90YWxzEgsKA2NzdhgDIAEoCSJVCgxCYWxhbmNlRHJpZnQSEgoKYWNjb3VudF9pZBgBIAEoCRINCgVmaWVsZBgCIAEoCRIOCgZzdG9yZWQYAyABKAkSEgoKcmVjb21wdXRlZBgEIAEoCSIWChRDaGVja0JhbGFuY2VzUmVxdWVzdCKRAQoVQ2hlY2tCYWxhbmNlc1Jlc3BvbnNlEhgKEGFjY291bnRzX2NoZWNrZWQYASABKAMSJwoGZHJpZnRzGAIgAygLMhcubGVkZ2VyLnYxLkJhbGFuY2VEcmlmdBIKCgJvaxgDIAEoCBIpCgZ0b3RhbHMYBCADKAsyGS5sZWRnZXIudjEuQ3VycmVuY3lUb3RhbHMiQAoRVHJhbnNhY3Rpb25Qb3N0ZWQSKwoLdHJhbnNhY3Rpb24YASABKAsyFi5sZWRnZXIudjEuVHJhbnNhY3Rpb24iPQoOUGVuZGluZ0NyZWF0ZWQSKwoLdHJhbnNhY3Rpb24YASABKAsyFi5sZWRnZXIudjEuVHJhbnNhY3Rpb24iPAoNUGVuZGluZ1ZvaWRlZBIrCgt0cmFuc2FjdGlvbhgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbiKCAQoTVHJhbnNhY3Rpb25SZXZlcnNlZBIoCghyZXZlcnNhbBgBIAEoCzIWLmxlZGdlci52MS5UcmFuc2FjdGlvbhIfChdvcmlnaW5hbF90cmFuc2FjdGlvbl9pZBgCIAEoCRIgChhvcmlnaW5hbF9yZXZlcnNlZF9hbW91bnQYAyABKAkiWwoYVHJhbnNhY3Rpb25TdGF0dXNDaGFuZ2VkEhYKDnRyYW5zYWN0aW9uX2lkGAEgASgJEicKBmNoYW5nZRgCIAEoCzIXLmxlZGdlci52MS5TdGF0dXNDaGFuZ2UqrAEKC0FjY291bnRUeXBlEhwKGEFDQ09VTlRfVFlQRV9VTlNQRUNJRklFRBAAEhYKEkFDQ09VTlRfVFlQRV9BU1NFVBABEhoKFkFDQ09VTlRfVFlQRV9MSUFCSUxJVFkQAhIXChNBQ0NPVU5UX1RZUEVfRVFVSVRZEAMSGAoUQUNDT1VOVF9UWVBFX1JFVkVOVUUQBBIYChRBQ0NPVU5UX1RZUEVfRVhQRU5TRRAFKoABCg1BY2NvdW50U3RhdHVzEh4KGkFDQ09VTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVQUNDT1VOVF9TVEFUVVNfQUNUSVZFEAESGQoVQUNDT1VOVF9TVEFUVVNfRlJPWkVOEAISGQoVQUNDT1VOVF9TVEFUVVNfQ0xPU0VEEAMqUQoJRGlyZWN0aW9uEhkKFURJUkVDVElPTl9VTlNQRUNJRklFRBAAEhMKD0RJUkVDVElPTl9ERUJJVBABEhQKEERJUkVDVElPTl9DUkVESVQQAirVAgoRVHJhbnNhY3Rpb25TdGF0dXMSIgoeVFJBTlNBQ1RJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASIAocVFJBTlNBQ1RJT05fU1RBVFVTX0lOSVRJQVRFRBABEiEKHVRSQU5TQUNUSU9OX1NUQVRVU19QUk9DRVNTSU5HEAISHgoaVFJBTlNBQ1RJT05fU1RBVFVTX1NFVFRMRUQQAxIdChlUUkFOU0FDVElPTl9TVEFUVVNfRkFJTEVEEAQSJwojVFJBTlNBQ1RJT05fU1RBVFVTX1JFRlVORF9JTklUSUFURUQQBRIoCiRUUkFOU0FDVElPTl9TVEFUVVNfUkVGVU5EX1BST0NFU1NJTkcQBhIfChtUUkFOU0FDVElPTl9TVEFUVVNfUkVGVU5ERUQQBxIkCiBUUkFOU0FDVElPTl9TVEFUVVNfUkVGVU5EX0ZBSUxFRBAIKo0BCg9UcmFuc2FjdGlvbktpbmQSIAocVFJBTlNBQ1RJT05fS0lORF9VTlNQRUNJRklFRBAAEhsKF1RSQU5TQUNUSU9OX0tJTkRfUE9TVEVEEAESHAoYVFJBTlNBQ1RJT05fS0lORF9QRU5ESU5HEAISHQoZVFJBTlNBQ1RJT05fS0lORF9SRVZFUlNBTBADKo8CChJUcmFuc2FjdGlvblB1cnBvc2USIwofVFJBTlNBQ1RJT05fUFVSUE9TRV9VTlNQRUNJRklFRBAAEh8KG1RSQU5TQUNUSU9OX1BVUlBPU0VfSk9VUk5BTBABEh8KG1RSQU5TQUNUSU9OX1BVUlBPU0VfUEFZTUVOVBACEiAKHFRSQU5TQUNUSU9OX1BVUlBPU0VfVFJBTlNGRVIQAxIlCiFUUkFOU0FDVElPTl9QVVJQT1NFX1dBTExFVF9UT1BfVVAQBBInCiNUUkFOU0FDVElPTl9QVVJQT1NFX1dBTExFVF9UUkFOU0ZFUhAFEiAKHFRSQU5TQUNUSU9OX1BVUlBPU0VfUkVWRVJTQUwQBiqIAQoKSG9sZFN0YXR1cxIbChdIT0xEX1NUQVRVU19VTlNQRUNJRklFRBAAEhQKEEhPTERfU1RBVFVTX09QRU4QARIWChJIT0xEX1NUQVRVU19QT1NURUQQAhIWChJIT0xEX1NUQVRVU19WT0lERUQQAxIXChNIT0xEX1NUQVRVU19FWFBJUkVEEAQqXAoMUmVwb3J0Rm9ybWF0Eh0KGVJFUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIWChJSRVBPUlRfRk9STUFUX0pTT04QARIVChFSRVBPUlRfRk9STUFUX0NTVhACMtMUCg1MZWRnZXJTZXJ2aWNlElIKDUNyZWF0ZUFjY291bnQSHy5sZWRnZXIudjEuQ3JlYXRlQWNjb3VudFJlcXVlc3QaIC5sZWRnZXIudjEuQ3JlYXRlQWNjb3VudFJlc3BvbnNlEkkKCkdldEFjY291bnQSHC5sZWRnZXIudjEuR2V0QWNjb3VudFJlcXVlc3QaHS5sZWRnZXIudjEuR2V0QWNjb3VudFJlc3BvbnNlEk8KDExpc3RBY2NvdW50cxIeLmxlZGdlci52MS5MaXN0QWNjb3VudHNSZXF1ZXN0Gh8ubGVkZ2VyLnYxLkxpc3RBY2NvdW50c1Jlc3BvbnNlElIKDUZyZWV6ZUFjY291bnQSHy5sZWRnZXIudjEuRnJlZXplQWNjb3VudFJlcXVlc3QaIC5sZWRnZXIudjEuRnJlZXplQWNjb3VudFJlc3BvbnNlElgKD1VuZnJlZXplQWNjb3VudBIhLmxlZGdlci52MS5VbmZyZWV6ZUFjY291bnRSZXF1ZXN0GiIubGVkZ2VyLnYxLlVuZnJlZXplQWNjb3VudFJlc3BvbnNlEk8KDENsb3NlQWNjb3VudBIeLmxlZGdlci52MS5DbG9zZUFjY291bnRSZXF1ZXN0Gh8ubGVkZ2VyLnYxLkNsb3NlQWNjb3VudFJlc3BvbnNlEl4KEVNldE92ZXJkcmFmdExpbWl0EiMubGVkZ2VyLnYxLlNldE92ZXJkcmFmdExpbWl0UmVxdWVzdBokLmxlZGdlci52MS5TZXRPdmVyZHJhZnRMaW1pdFJlc3BvbnNlElgKD1Bvc3RUcmFuc2FjdGlvbhIhLmxlZGdlci52MS5Qb3N0VHJhbnNhY3Rpb25SZXF1ZXN0GiIubGVkZ2VyLnYxLlBvc3RUcmFuc2FjdGlvblJlc3BvbnNlElsKEFBvc3RUcmFuc2FjdGlvbnMSIi5sZWRnZXIudjEuUG9zdFRyYW5zYWN0aW9uc1JlcXVlc3QaIy5sZWRnZXIudjEuUG9zdFRyYW5zYWN0aW9uc1Jlc3BvbnNlElIKDVJlY29yZFBheW1lbnQSHy5sZWRnZXIudjEuUmVjb3JkUGF5bWVudFJlcXVlc3QaIC5sZWRnZXIudjEuUmVjb3JkUGF5bWVudFJlc3BvbnNlEkMKCFRyYW5zZmVyEhoubGVkZ2VyLnYxLlRyYW5zZmVyUmVxdWVzdBobLmxlZGdlci52MS5UcmFuc2ZlclJlc3BvbnNlElIKDUNyZWF0ZVBlbmRpbmcSHy5sZWRnZXIudjEuQ3JlYXRlUGVuZGluZ1JlcXVlc3QaIC5sZWRnZXIudjEuQ3JlYXRlUGVuZGluZ1Jlc3BvbnNlEkwKC1Bvc3RQZW5kaW5nEh0ubGVkZ2VyLnYxLlBvc3RQZW5kaW5nUmVxdWVzdBoeLmxlZGdlci52MS5Qb3N0UGVuZGluZ1Jlc3BvbnNlEkwKC1ZvaWRQZW5kaW5nEh0ubGVkZ2VyLnYxLlZvaWRQZW5kaW5nUmVxdWVzdBoeLmxlZGdlci52MS5Wb2lkUGVuZGluZ1Jlc3BvbnNlEmEKElJldmVyc2VUcmFuc2FjdGlvbhIkLmxlZGdlci52MS5SZXZlcnNlVHJhbnNhY3Rpb25SZXF1ZXN0GiUubGVkZ2VyLnYxLlJldmVyc2VUcmFuc2FjdGlvblJlc3BvbnNlEmoKFVRyYW5zaXRpb25UcmFuc2FjdGlvbhInLmxlZGdlci52MS5UcmFuc2l0aW9uVHJhbnNhY3Rpb25SZXF1ZXN0GigubGVkZ2VyLnYxLlRyYW5zaXRpb25UcmFuc2FjdGlvblJlc3BvbnNlElUKDkdldFRyYW5zYWN0aW9uEiAubGVkZ2VyLnYxLkdldFRyYW5zYWN0aW9uUmVxdWVzdBohLmxlZGdlci52MS5HZXRUcmFuc2FjdGlvblJlc3BvbnNlEm0KFkxpc3RUcmFuc2FjdGlvbkhpc3RvcnkSKC5sZWRnZXIudjEuTGlzdFRyYW5zYWN0aW9uSGlzdG9yeVJlcXVlc3QaKS5sZWRnZXIudjEuTGlzdFRyYW5zYWN0aW9uSGlzdG9yeVJlc3BvbnNlElsKEExpc3RUcmFuc2FjdGlvbnMSIi5sZWRnZXIudjEuTGlzdFRyYW5zYWN0aW9uc1JlcXVlc3QaIy5sZWRnZXIudjEuTGlzdFRyYW5zYWN0aW9uc1Jlc3BvbnNlEkkKCkdldEJhbGFuY2USHC5sZWRnZXIudjEuR2V0QmFsYW5jZVJlcXVlc3QaHS5sZWRnZXIudjEuR2V0QmFsYW5jZVJlc3BvbnNlEkwKC0xpc3RFbnRyaWVzEh0ubGVkZ2VyLnYxLkxpc3RFbnRyaWVzUmVxdWVzdBoeLmxlZGdlci52MS5MaXN0RW50cmllc1Jlc3BvbnNlEk8KDENyZWF0ZVdhbGxldBIeLmxlZGdlci52MS5DcmVhdGVXYWxsZXRSZXF1ZXN0Gh8ubGVkZ2VyLnYxLkNyZWF0ZVdhbGxldFJlc3BvbnNlEkYKCUdldFdhbGxldBIbLmxlZGdlci52MS5HZXRXYWxsZXRSZXF1ZXN0GhwubGVkZ2VyLnYxLkdldFdhbGxldFJlc3BvbnNlEkwKC1RvcFVwV2FsbGV0Eh0ubGVkZ2VyLnYxLlRvcFVwV2FsbGV0UmVxdWVzdBoeLmxlZGdlci52MS5Ub3BVcFdhbGxldFJlc3BvbnNlEm0KFlRyYW5zZmVyQmV0d2VlbldhbGxldHMSKC5sZWRnZXIudjEuVHJhbnNmZXJCZXR3ZWVuV2FsbGV0c1JlcXVlc3QaKS5sZWRnZXIudjEuVHJhbnNmZXJCZXR3ZWVuV2FsbGV0c1Jlc3BvbnNlElsKEFRyYW5zZmVyQnlNb2JpbGUSIi5sZWRnZXIudjEuVHJhbnNmZXJCeU1vYmlsZVJlcXVlc3QaIy5sZWRnZXIudjEuVHJhbnNmZXJCeU1vYmlsZVJlc3BvbnNlEm0KFkxpc3RXYWxsZXRUcmFuc2FjdGlvbnMSKC5sZWRnZXIudjEuTGlzdFdhbGxldFRyYW5zYWN0aW9uc1JlcXVlc3QaKS5sZWRnZXIudjEuTGlzdFdhbGxldFRyYW5zYWN0aW9uc1Jlc3BvbnNlElgKD0dldFRyaWFsQmFsYW5jZRIhLmxlZGdlci52MS5HZXRUcmlhbEJhbGFuY2VSZXF1ZXN0GiIubGVkZ2VyLnYxLkdldFRyaWFsQmFsYW5jZVJlc3BvbnNlElgKD0dldFBlcmlvZFJlcG9ydBIhLmxlZGdlci52MS5HZXRQZXJpb2RSZXBvcnRSZXF1ZXN0GiIubGVkZ2VyLnYxLkdldFBlcmlvZFJlcG9ydFJlc3BvbnNlElIKDUNoZWNrQmFsYW5jZXMSHy5sZWRnZXIudjEuQ2hlY2tCYWxhbmNlc1JlcXVlc3QaIC5sZWRnZXIudjEuQ2hlY2tCYWxhbmNlc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message ledger.v1.Account
@@ -41,17 +41,21 @@ export type Account = Message<"ledger.v1.Account"> & {
   currency: string;
 
   /**
+   * Debits (posted and pending) may not exceed posted credits plus the overdraft limit.
+   *
    * @generated from field: bool debits_must_not_exceed_credits = 5;
    */
   debitsMustNotExceedCredits: boolean;
 
   /**
+   * Credits (posted and pending) may not exceed posted debits plus the overdraft limit.
+   *
    * @generated from field: bool credits_must_not_exceed_debits = 6;
    */
   creditsMustNotExceedDebits: boolean;
 
   /**
-   * Decimal string; empty when the account has no overdraft.
+   * Decimal string; how far past its flag the account may go. Empty when it has none.
    *
    * @generated from field: string overdraft_limit = 7;
    */
@@ -68,7 +72,7 @@ export type Account = Message<"ledger.v1.Account"> & {
   metadata: { [key: string]: string };
 
   /**
-   * Increases by one with every entry posted to the account.
+   * Number of entries posted to the account; the version a leg may expect.
    *
    * @generated from field: int64 version = 10;
    */
@@ -191,6 +195,2391 @@ export const GetAccountResponseSchema: GenMessage<GetAccountResponse> = /*@__PUR
   messageDesc(file_ledger_v1_ledger, 4);
 
 /**
+ * @generated from message ledger.v1.ListAccountsRequest
+ */
+export type ListAccountsRequest = Message<"ledger.v1.ListAccountsRequest"> & {
+  /**
+   * @generated from field: string owner_ref = 1;
+   */
+  ownerRef: string;
+
+  /**
+   * 1 to 500; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * From the previous page's next_page_token; empty for the first page.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message ledger.v1.ListAccountsRequest.
+ * Use `create(ListAccountsRequestSchema)` to create a new message.
+ */
+export const ListAccountsRequestSchema: GenMessage<ListAccountsRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 5);
+
+/**
+ * @generated from message ledger.v1.ListAccountsResponse
+ */
+export type ListAccountsResponse = Message<"ledger.v1.ListAccountsResponse"> & {
+  /**
+   * @generated from field: repeated ledger.v1.Account accounts = 1;
+   */
+  accounts: Account[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message ledger.v1.ListAccountsResponse.
+ * Use `create(ListAccountsResponseSchema)` to create a new message.
+ */
+export const ListAccountsResponseSchema: GenMessage<ListAccountsResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 6);
+
+/**
+ * @generated from message ledger.v1.FreezeAccountRequest
+ */
+export type FreezeAccountRequest = Message<"ledger.v1.FreezeAccountRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string account_id = 2;
+   */
+  accountId: string;
+
+  /**
+   * Required: why, for the audit trail.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message ledger.v1.FreezeAccountRequest.
+ * Use `create(FreezeAccountRequestSchema)` to create a new message.
+ */
+export const FreezeAccountRequestSchema: GenMessage<FreezeAccountRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 7);
+
+/**
+ * @generated from message ledger.v1.FreezeAccountResponse
+ */
+export type FreezeAccountResponse = Message<"ledger.v1.FreezeAccountResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Account account = 1;
+   */
+  account?: Account | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.FreezeAccountResponse.
+ * Use `create(FreezeAccountResponseSchema)` to create a new message.
+ */
+export const FreezeAccountResponseSchema: GenMessage<FreezeAccountResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 8);
+
+/**
+ * @generated from message ledger.v1.UnfreezeAccountRequest
+ */
+export type UnfreezeAccountRequest = Message<"ledger.v1.UnfreezeAccountRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string account_id = 2;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message ledger.v1.UnfreezeAccountRequest.
+ * Use `create(UnfreezeAccountRequestSchema)` to create a new message.
+ */
+export const UnfreezeAccountRequestSchema: GenMessage<UnfreezeAccountRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 9);
+
+/**
+ * @generated from message ledger.v1.UnfreezeAccountResponse
+ */
+export type UnfreezeAccountResponse = Message<"ledger.v1.UnfreezeAccountResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Account account = 1;
+   */
+  account?: Account | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.UnfreezeAccountResponse.
+ * Use `create(UnfreezeAccountResponseSchema)` to create a new message.
+ */
+export const UnfreezeAccountResponseSchema: GenMessage<UnfreezeAccountResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 10);
+
+/**
+ * @generated from message ledger.v1.CloseAccountRequest
+ */
+export type CloseAccountRequest = Message<"ledger.v1.CloseAccountRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string account_id = 2;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message ledger.v1.CloseAccountRequest.
+ * Use `create(CloseAccountRequestSchema)` to create a new message.
+ */
+export const CloseAccountRequestSchema: GenMessage<CloseAccountRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 11);
+
+/**
+ * @generated from message ledger.v1.CloseAccountResponse
+ */
+export type CloseAccountResponse = Message<"ledger.v1.CloseAccountResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Account account = 1;
+   */
+  account?: Account | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.CloseAccountResponse.
+ * Use `create(CloseAccountResponseSchema)` to create a new message.
+ */
+export const CloseAccountResponseSchema: GenMessage<CloseAccountResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 12);
+
+/**
+ * @generated from message ledger.v1.SetOverdraftLimitRequest
+ */
+export type SetOverdraftLimitRequest = Message<"ledger.v1.SetOverdraftLimitRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string account_id = 2;
+   */
+  accountId: string;
+
+  /**
+   * Decimal string, zero or more; empty removes the limit.
+   *
+   * @generated from field: string overdraft_limit = 3;
+   */
+  overdraftLimit: string;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message ledger.v1.SetOverdraftLimitRequest.
+ * Use `create(SetOverdraftLimitRequestSchema)` to create a new message.
+ */
+export const SetOverdraftLimitRequestSchema: GenMessage<SetOverdraftLimitRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 13);
+
+/**
+ * @generated from message ledger.v1.SetOverdraftLimitResponse
+ */
+export type SetOverdraftLimitResponse = Message<"ledger.v1.SetOverdraftLimitResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Account account = 1;
+   */
+  account?: Account | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.SetOverdraftLimitResponse.
+ * Use `create(SetOverdraftLimitResponseSchema)` to create a new message.
+ */
+export const SetOverdraftLimitResponseSchema: GenMessage<SetOverdraftLimitResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 14);
+
+/**
+ * One side of a journal entry to post.
+ *
+ * @generated from message ledger.v1.Leg
+ */
+export type Leg = Message<"ledger.v1.Leg"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: ledger.v1.Direction direction = 2;
+   */
+  direction: Direction;
+
+  /**
+   * Positive decimal string in the account's currency.
+   *
+   * @generated from field: string amount = 3;
+   */
+  amount: string;
+
+  /**
+   * Optimistic lock: the account version the caller last saw. When the account has moved
+   * since, the whole post fails with ABORTED (ACCOUNT_VERSION_MISMATCH) and writes nothing.
+   *
+   * @generated from field: optional int64 expected_version = 4;
+   */
+  expectedVersion?: bigint | undefined;
+
+  /**
+   * The currency the caller means (ISO 4217); when set and not the account's, the post
+   * fails with FAILED_PRECONDITION (CURRENCY_MISMATCH). Empty takes the account's.
+   *
+   * @generated from field: string currency = 5;
+   */
+  currency: string;
+};
+
+/**
+ * Describes the message ledger.v1.Leg.
+ * Use `create(LegSchema)` to create a new message.
+ */
+export const LegSchema: GenMessage<Leg> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 15);
+
+/**
+ * A journal entry to post: two or more legs whose debits equal their credits per currency,
+ * at most one leg per account.
+ *
+ * @generated from message ledger.v1.NewTransaction
+ */
+export type NewTransaction = Message<"ledger.v1.NewTransaction"> & {
+  /**
+   * @generated from field: repeated ledger.v1.Leg legs = 1;
+   */
+  legs: Leg[];
+
+  /**
+   * The caller's reference (order id, bank reference); at most 128 characters.
+   *
+   * @generated from field: string external_ref = 2;
+   */
+  externalRef: string;
+
+  /**
+   * At most 500 characters.
+   *
+   * @generated from field: string description = 3;
+   */
+  description: string;
+
+  /**
+   * At most 50 entries.
+   *
+   * @generated from field: map<string, string> metadata = 4;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * The business date of the transaction; defaults to the posting time. Balances
+   * "as of" a time follow the posting time, not this.
+   *
+   * @generated from field: google.protobuf.Timestamp effective_at = 5;
+   */
+  effectiveAt?: Timestamp | undefined;
+
+  /**
+   * Why it is posted (for corrections); at most 500 characters.
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message ledger.v1.NewTransaction.
+ * Use `create(NewTransactionSchema)` to create a new message.
+ */
+export const NewTransactionSchema: GenMessage<NewTransaction> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 16);
+
+/**
+ * A posted line of the journal. Entries never change.
+ *
+ * @generated from message ledger.v1.Entry
+ */
+export type Entry = Message<"ledger.v1.Entry"> & {
+  /**
+   * @generated from field: string transaction_id = 1;
+   */
+  transactionId: string;
+
+  /**
+   * @generated from field: string account_id = 2;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: ledger.v1.Direction direction = 3;
+   */
+  direction: Direction;
+
+  /**
+   * @generated from field: string amount = 4;
+   */
+  amount: string;
+
+  /**
+   * @generated from field: string currency = 5;
+   */
+  currency: string;
+
+  /**
+   * The account's posted balance (on its normal side: debits minus credits for assets and
+   * expenses, credits minus debits otherwise) before and after this entry. May be negative.
+   *
+   * @generated from field: string balance_before = 6;
+   */
+  balanceBefore: string;
+
+  /**
+   * @generated from field: string balance_after = 7;
+   */
+  balanceAfter: string;
+
+  /**
+   * The account's version after this entry: 1 for its first entry.
+   *
+   * @generated from field: int64 account_version = 8;
+   */
+  accountVersion: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp posted_at = 9;
+   */
+  postedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.Entry.
+ * Use `create(EntrySchema)` to create a new message.
+ */
+export const EntrySchema: GenMessage<Entry> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 17);
+
+/**
+ * The funds a pending transaction holds.
+ *
+ * @generated from message ledger.v1.Hold
+ */
+export type Hold = Message<"ledger.v1.Hold"> & {
+  /**
+   * @generated from field: string debit_account_id = 1;
+   */
+  debitAccountId: string;
+
+  /**
+   * @generated from field: string credit_account_id = 2;
+   */
+  creditAccountId: string;
+
+  /**
+   * What was held.
+   *
+   * @generated from field: string amount = 3;
+   */
+  amount: string;
+
+  /**
+   * What was posted of it; empty until posted.
+   *
+   * @generated from field: string posted_amount = 4;
+   */
+  postedAmount: string;
+
+  /**
+   * @generated from field: ledger.v1.HoldStatus status = 5;
+   */
+  status: HoldStatus;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 6;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.Hold.
+ * Use `create(HoldSchema)` to create a new message.
+ */
+export const HoldSchema: GenMessage<Hold> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 18);
+
+/**
+ * @generated from message ledger.v1.Transaction
+ */
+export type Transaction = Message<"ledger.v1.Transaction"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: ledger.v1.TransactionKind kind = 2;
+   */
+  kind: TransactionKind;
+
+  /**
+   * @generated from field: ledger.v1.TransactionPurpose purpose = 3;
+   */
+  purpose: TransactionPurpose;
+
+  /**
+   * @generated from field: ledger.v1.TransactionStatus status = 4;
+   */
+  status: TransactionStatus;
+
+  /**
+   * The single currency of the transaction; empty when its legs span several.
+   *
+   * @generated from field: string currency = 5;
+   */
+  currency: string;
+
+  /**
+   * The sum of its debit legs (for a pending transaction: the amount held, then the amount
+   * posted); empty when it spans several currencies.
+   *
+   * @generated from field: string amount = 6;
+   */
+  amount: string;
+
+  /**
+   * The total offset by reversals so far; never more than `amount`.
+   *
+   * @generated from field: string reversed_amount = 7;
+   */
+  reversedAmount: string;
+
+  /**
+   * @generated from field: string reverses_transaction_id = 8;
+   */
+  reversesTransactionId: string;
+
+  /**
+   * @generated from field: string external_ref = 9;
+   */
+  externalRef: string;
+
+  /**
+   * @generated from field: string description = 10;
+   */
+  description: string;
+
+  /**
+   * @generated from field: string reason = 11;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: map<string, string> metadata = 12;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * @generated from field: google.protobuf.Timestamp effective_at = 13;
+   */
+  effectiveAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 14;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * Who asked for it: the token subject of the caller.
+   *
+   * @generated from field: string performed_by = 15;
+   */
+  performedBy: string;
+
+  /**
+   * @generated from field: repeated ledger.v1.Entry entries = 16;
+   */
+  entries: Entry[];
+
+  /**
+   * Set for pending transactions.
+   *
+   * @generated from field: ledger.v1.Hold hold = 17;
+   */
+  hold?: Hold | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.Transaction.
+ * Use `create(TransactionSchema)` to create a new message.
+ */
+export const TransactionSchema: GenMessage<Transaction> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 19);
+
+/**
+ * A balance after a write, for each account the write touched.
+ *
+ * @generated from message ledger.v1.AccountBalance
+ */
+export type AccountBalance = Message<"ledger.v1.AccountBalance"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: string currency = 2;
+   */
+  currency: string;
+
+  /**
+   * @generated from field: string posted = 3;
+   */
+  posted: string;
+
+  /**
+   * @generated from field: string available = 4;
+   */
+  available: string;
+
+  /**
+   * @generated from field: int64 version = 5;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message ledger.v1.AccountBalance.
+ * Use `create(AccountBalanceSchema)` to create a new message.
+ */
+export const AccountBalanceSchema: GenMessage<AccountBalance> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 20);
+
+/**
+ * @generated from message ledger.v1.PostTransactionRequest
+ */
+export type PostTransactionRequest = Message<"ledger.v1.PostTransactionRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: ledger.v1.NewTransaction transaction = 2;
+   */
+  transaction?: NewTransaction | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.PostTransactionRequest.
+ * Use `create(PostTransactionRequestSchema)` to create a new message.
+ */
+export const PostTransactionRequestSchema: GenMessage<PostTransactionRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 21);
+
+/**
+ * @generated from message ledger.v1.PostTransactionResponse
+ */
+export type PostTransactionResponse = Message<"ledger.v1.PostTransactionResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+
+  /**
+   * After the transaction, one per account it touched, by account id.
+   *
+   * @generated from field: repeated ledger.v1.AccountBalance balances = 2;
+   */
+  balances: AccountBalance[];
+};
+
+/**
+ * Describes the message ledger.v1.PostTransactionResponse.
+ * Use `create(PostTransactionResponseSchema)` to create a new message.
+ */
+export const PostTransactionResponseSchema: GenMessage<PostTransactionResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 22);
+
+/**
+ * @generated from message ledger.v1.PostTransactionsRequest
+ */
+export type PostTransactionsRequest = Message<"ledger.v1.PostTransactionsRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * 1 to 1,000.
+   *
+   * @generated from field: repeated ledger.v1.NewTransaction transactions = 2;
+   */
+  transactions: NewTransaction[];
+
+  /**
+   * True: all post or none does. False: each posts or fails on its own.
+   *
+   * @generated from field: bool atomic = 3;
+   */
+  atomic: boolean;
+};
+
+/**
+ * Describes the message ledger.v1.PostTransactionsRequest.
+ * Use `create(PostTransactionsRequestSchema)` to create a new message.
+ */
+export const PostTransactionsRequestSchema: GenMessage<PostTransactionsRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 23);
+
+/**
+ * @generated from message ledger.v1.PostTransactionsResponse
+ */
+export type PostTransactionsResponse = Message<"ledger.v1.PostTransactionsResponse"> & {
+  /**
+   * One per request item, in request order.
+   *
+   * @generated from field: repeated ledger.v1.BatchItemResult results = 1;
+   */
+  results: BatchItemResult[];
+
+  /**
+   * @generated from field: int32 posted_count = 2;
+   */
+  postedCount: number;
+
+  /**
+   * @generated from field: int32 failed_count = 3;
+   */
+  failedCount: number;
+};
+
+/**
+ * Describes the message ledger.v1.PostTransactionsResponse.
+ * Use `create(PostTransactionsResponseSchema)` to create a new message.
+ */
+export const PostTransactionsResponseSchema: GenMessage<PostTransactionsResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 24);
+
+/**
+ * @generated from message ledger.v1.BatchItemResult
+ */
+export type BatchItemResult = Message<"ledger.v1.BatchItemResult"> & {
+  /**
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * @generated from oneof ledger.v1.BatchItemResult.outcome
+   */
+  outcome: {
+    /**
+     * @generated from field: ledger.v1.Transaction transaction = 2;
+     */
+    value: Transaction;
+    case: "transaction";
+  } | {
+    /**
+     * @generated from field: ledger.v1.ItemError error = 3;
+     */
+    value: ItemError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message ledger.v1.BatchItemResult.
+ * Use `create(BatchItemResultSchema)` to create a new message.
+ */
+export const BatchItemResultSchema: GenMessage<BatchItemResult> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 25);
+
+/**
+ * Why one item of a batch failed: the reason and message it would have had alone.
+ *
+ * @generated from message ledger.v1.ItemError
+ */
+export type ItemError = Message<"ledger.v1.ItemError"> & {
+  /**
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message ledger.v1.ItemError.
+ * Use `create(ItemErrorSchema)` to create a new message.
+ */
+export const ItemErrorSchema: GenMessage<ItemError> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 26);
+
+/**
+ * @generated from message ledger.v1.RecordPaymentRequest
+ */
+export type RecordPaymentRequest = Message<"ledger.v1.RecordPaymentRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string payer_account_id = 2;
+   */
+  payerAccountId: string;
+
+  /**
+   * @generated from field: string payee_account_id = 3;
+   */
+  payeeAccountId: string;
+
+  /**
+   * @generated from field: string amount = 4;
+   */
+  amount: string;
+
+  /**
+   * @generated from field: string external_ref = 5;
+   */
+  externalRef: string;
+
+  /**
+   * @generated from field: string description = 6;
+   */
+  description: string;
+
+  /**
+   * @generated from field: map<string, string> metadata = 7;
+   */
+  metadata: { [key: string]: string };
+};
+
+/**
+ * Describes the message ledger.v1.RecordPaymentRequest.
+ * Use `create(RecordPaymentRequestSchema)` to create a new message.
+ */
+export const RecordPaymentRequestSchema: GenMessage<RecordPaymentRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 27);
+
+/**
+ * @generated from message ledger.v1.RecordPaymentResponse
+ */
+export type RecordPaymentResponse = Message<"ledger.v1.RecordPaymentResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+
+  /**
+   * @generated from field: repeated ledger.v1.AccountBalance balances = 2;
+   */
+  balances: AccountBalance[];
+};
+
+/**
+ * Describes the message ledger.v1.RecordPaymentResponse.
+ * Use `create(RecordPaymentResponseSchema)` to create a new message.
+ */
+export const RecordPaymentResponseSchema: GenMessage<RecordPaymentResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 28);
+
+/**
+ * @generated from message ledger.v1.TransferRequest
+ */
+export type TransferRequest = Message<"ledger.v1.TransferRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string from_account_id = 2;
+   */
+  fromAccountId: string;
+
+  /**
+   * @generated from field: string to_account_id = 3;
+   */
+  toAccountId: string;
+
+  /**
+   * @generated from field: string amount = 4;
+   */
+  amount: string;
+
+  /**
+   * @generated from field: string external_ref = 5;
+   */
+  externalRef: string;
+
+  /**
+   * @generated from field: string description = 6;
+   */
+  description: string;
+
+  /**
+   * @generated from field: map<string, string> metadata = 7;
+   */
+  metadata: { [key: string]: string };
+};
+
+/**
+ * Describes the message ledger.v1.TransferRequest.
+ * Use `create(TransferRequestSchema)` to create a new message.
+ */
+export const TransferRequestSchema: GenMessage<TransferRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 29);
+
+/**
+ * @generated from message ledger.v1.TransferResponse
+ */
+export type TransferResponse = Message<"ledger.v1.TransferResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+
+  /**
+   * @generated from field: repeated ledger.v1.AccountBalance balances = 2;
+   */
+  balances: AccountBalance[];
+};
+
+/**
+ * Describes the message ledger.v1.TransferResponse.
+ * Use `create(TransferResponseSchema)` to create a new message.
+ */
+export const TransferResponseSchema: GenMessage<TransferResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 30);
+
+/**
+ * @generated from message ledger.v1.CreatePendingRequest
+ */
+export type CreatePendingRequest = Message<"ledger.v1.CreatePendingRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string debit_account_id = 2;
+   */
+  debitAccountId: string;
+
+  /**
+   * @generated from field: string credit_account_id = 3;
+   */
+  creditAccountId: string;
+
+  /**
+   * @generated from field: string amount = 4;
+   */
+  amount: string;
+
+  /**
+   * How long the hold lives before it voids itself: 1 second to 30 days.
+   *
+   * @generated from field: int64 timeout_seconds = 5;
+   */
+  timeoutSeconds: bigint;
+
+  /**
+   * @generated from field: string external_ref = 6;
+   */
+  externalRef: string;
+
+  /**
+   * @generated from field: string description = 7;
+   */
+  description: string;
+
+  /**
+   * @generated from field: map<string, string> metadata = 8;
+   */
+  metadata: { [key: string]: string };
+};
+
+/**
+ * Describes the message ledger.v1.CreatePendingRequest.
+ * Use `create(CreatePendingRequestSchema)` to create a new message.
+ */
+export const CreatePendingRequestSchema: GenMessage<CreatePendingRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 31);
+
+/**
+ * @generated from message ledger.v1.CreatePendingResponse
+ */
+export type CreatePendingResponse = Message<"ledger.v1.CreatePendingResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+
+  /**
+   * @generated from field: repeated ledger.v1.AccountBalance balances = 2;
+   */
+  balances: AccountBalance[];
+};
+
+/**
+ * Describes the message ledger.v1.CreatePendingResponse.
+ * Use `create(CreatePendingResponseSchema)` to create a new message.
+ */
+export const CreatePendingResponseSchema: GenMessage<CreatePendingResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 32);
+
+/**
+ * @generated from message ledger.v1.PostPendingRequest
+ */
+export type PostPendingRequest = Message<"ledger.v1.PostPendingRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string transaction_id = 2;
+   */
+  transactionId: string;
+
+  /**
+   * Empty posts the full amount held; otherwise at most that, and the rest is released.
+   *
+   * @generated from field: string amount = 3;
+   */
+  amount: string;
+};
+
+/**
+ * Describes the message ledger.v1.PostPendingRequest.
+ * Use `create(PostPendingRequestSchema)` to create a new message.
+ */
+export const PostPendingRequestSchema: GenMessage<PostPendingRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 33);
+
+/**
+ * @generated from message ledger.v1.PostPendingResponse
+ */
+export type PostPendingResponse = Message<"ledger.v1.PostPendingResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+
+  /**
+   * @generated from field: repeated ledger.v1.AccountBalance balances = 2;
+   */
+  balances: AccountBalance[];
+};
+
+/**
+ * Describes the message ledger.v1.PostPendingResponse.
+ * Use `create(PostPendingResponseSchema)` to create a new message.
+ */
+export const PostPendingResponseSchema: GenMessage<PostPendingResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 34);
+
+/**
+ * @generated from message ledger.v1.VoidPendingRequest
+ */
+export type VoidPendingRequest = Message<"ledger.v1.VoidPendingRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string transaction_id = 2;
+   */
+  transactionId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message ledger.v1.VoidPendingRequest.
+ * Use `create(VoidPendingRequestSchema)` to create a new message.
+ */
+export const VoidPendingRequestSchema: GenMessage<VoidPendingRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 35);
+
+/**
+ * @generated from message ledger.v1.VoidPendingResponse
+ */
+export type VoidPendingResponse = Message<"ledger.v1.VoidPendingResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+
+  /**
+   * @generated from field: repeated ledger.v1.AccountBalance balances = 2;
+   */
+  balances: AccountBalance[];
+};
+
+/**
+ * Describes the message ledger.v1.VoidPendingResponse.
+ * Use `create(VoidPendingResponseSchema)` to create a new message.
+ */
+export const VoidPendingResponseSchema: GenMessage<VoidPendingResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 36);
+
+/**
+ * @generated from message ledger.v1.ReverseTransactionRequest
+ */
+export type ReverseTransactionRequest = Message<"ledger.v1.ReverseTransactionRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string transaction_id = 2;
+   */
+  transactionId: string;
+
+  /**
+   * Empty reverses everything not yet reversed; otherwise at most that.
+   *
+   * @generated from field: string amount = 3;
+   */
+  amount: string;
+
+  /**
+   * Required: why, recorded on the reversal and in the audit trail.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message ledger.v1.ReverseTransactionRequest.
+ * Use `create(ReverseTransactionRequestSchema)` to create a new message.
+ */
+export const ReverseTransactionRequestSchema: GenMessage<ReverseTransactionRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 37);
+
+/**
+ * @generated from message ledger.v1.ReverseTransactionResponse
+ */
+export type ReverseTransactionResponse = Message<"ledger.v1.ReverseTransactionResponse"> & {
+  /**
+   * The new REVERSAL transaction.
+   *
+   * @generated from field: ledger.v1.Transaction reversal = 1;
+   */
+  reversal?: Transaction | undefined;
+
+  /**
+   * The original, with its new reversed_amount.
+   *
+   * @generated from field: ledger.v1.Transaction original = 2;
+   */
+  original?: Transaction | undefined;
+
+  /**
+   * @generated from field: repeated ledger.v1.AccountBalance balances = 3;
+   */
+  balances: AccountBalance[];
+};
+
+/**
+ * Describes the message ledger.v1.ReverseTransactionResponse.
+ * Use `create(ReverseTransactionResponseSchema)` to create a new message.
+ */
+export const ReverseTransactionResponseSchema: GenMessage<ReverseTransactionResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 38);
+
+/**
+ * @generated from message ledger.v1.TransitionTransactionRequest
+ */
+export type TransitionTransactionRequest = Message<"ledger.v1.TransitionTransactionRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string transaction_id = 2;
+   */
+  transactionId: string;
+
+  /**
+   * @generated from field: ledger.v1.TransactionStatus to_status = 3;
+   */
+  toStatus: TransactionStatus;
+
+  /**
+   * Required: why, recorded in the history.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message ledger.v1.TransitionTransactionRequest.
+ * Use `create(TransitionTransactionRequestSchema)` to create a new message.
+ */
+export const TransitionTransactionRequestSchema: GenMessage<TransitionTransactionRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 39);
+
+/**
+ * @generated from message ledger.v1.TransitionTransactionResponse
+ */
+export type TransitionTransactionResponse = Message<"ledger.v1.TransitionTransactionResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.TransitionTransactionResponse.
+ * Use `create(TransitionTransactionResponseSchema)` to create a new message.
+ */
+export const TransitionTransactionResponseSchema: GenMessage<TransitionTransactionResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 40);
+
+/**
+ * @generated from message ledger.v1.GetTransactionRequest
+ */
+export type GetTransactionRequest = Message<"ledger.v1.GetTransactionRequest"> & {
+  /**
+   * @generated from field: string transaction_id = 1;
+   */
+  transactionId: string;
+};
+
+/**
+ * Describes the message ledger.v1.GetTransactionRequest.
+ * Use `create(GetTransactionRequestSchema)` to create a new message.
+ */
+export const GetTransactionRequestSchema: GenMessage<GetTransactionRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 41);
+
+/**
+ * @generated from message ledger.v1.GetTransactionResponse
+ */
+export type GetTransactionResponse = Message<"ledger.v1.GetTransactionResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.GetTransactionResponse.
+ * Use `create(GetTransactionResponseSchema)` to create a new message.
+ */
+export const GetTransactionResponseSchema: GenMessage<GetTransactionResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 42);
+
+/**
+ * @generated from message ledger.v1.StatusChange
+ */
+export type StatusChange = Message<"ledger.v1.StatusChange"> & {
+  /**
+   * @generated from field: ledger.v1.TransactionStatus from_status = 1;
+   */
+  fromStatus: TransactionStatus;
+
+  /**
+   * @generated from field: ledger.v1.TransactionStatus to_status = 2;
+   */
+  toStatus: TransactionStatus;
+
+  /**
+   * @generated from field: string performed_by = 3;
+   */
+  performedBy: string;
+
+  /**
+   * @generated from field: string performed_by_role = 4;
+   */
+  performedByRole: string;
+
+  /**
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp changed_at = 6;
+   */
+  changedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.StatusChange.
+ * Use `create(StatusChangeSchema)` to create a new message.
+ */
+export const StatusChangeSchema: GenMessage<StatusChange> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 43);
+
+/**
+ * @generated from message ledger.v1.ListTransactionHistoryRequest
+ */
+export type ListTransactionHistoryRequest = Message<"ledger.v1.ListTransactionHistoryRequest"> & {
+  /**
+   * @generated from field: string transaction_id = 1;
+   */
+  transactionId: string;
+};
+
+/**
+ * Describes the message ledger.v1.ListTransactionHistoryRequest.
+ * Use `create(ListTransactionHistoryRequestSchema)` to create a new message.
+ */
+export const ListTransactionHistoryRequestSchema: GenMessage<ListTransactionHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 44);
+
+/**
+ * @generated from message ledger.v1.ListTransactionHistoryResponse
+ */
+export type ListTransactionHistoryResponse = Message<"ledger.v1.ListTransactionHistoryResponse"> & {
+  /**
+   * @generated from field: repeated ledger.v1.StatusChange changes = 1;
+   */
+  changes: StatusChange[];
+};
+
+/**
+ * Describes the message ledger.v1.ListTransactionHistoryResponse.
+ * Use `create(ListTransactionHistoryResponseSchema)` to create a new message.
+ */
+export const ListTransactionHistoryResponseSchema: GenMessage<ListTransactionHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 45);
+
+/**
+ * @generated from message ledger.v1.ListTransactionsRequest
+ */
+export type ListTransactionsRequest = Message<"ledger.v1.ListTransactionsRequest"> & {
+  /**
+   * Transactions with an entry or a hold on this account.
+   *
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: string external_ref = 2;
+   */
+  externalRef: string;
+
+  /**
+   * Both or neither: transactions whose metadata has this key with this value.
+   *
+   * @generated from field: string metadata_key = 3;
+   */
+  metadataKey: string;
+
+  /**
+   * @generated from field: string metadata_value = 4;
+   */
+  metadataValue: string;
+
+  /**
+   * @generated from field: ledger.v1.TransactionStatus status = 5;
+   */
+  status: TransactionStatus;
+
+  /**
+   * Creation time in [created_from, created_to).
+   *
+   * @generated from field: google.protobuf.Timestamp created_from = 6;
+   */
+  createdFrom?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_to = 7;
+   */
+  createdTo?: Timestamp | undefined;
+
+  /**
+   * 1 to 500; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 8;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 9;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message ledger.v1.ListTransactionsRequest.
+ * Use `create(ListTransactionsRequestSchema)` to create a new message.
+ */
+export const ListTransactionsRequestSchema: GenMessage<ListTransactionsRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 46);
+
+/**
+ * @generated from message ledger.v1.ListTransactionsResponse
+ */
+export type ListTransactionsResponse = Message<"ledger.v1.ListTransactionsResponse"> & {
+  /**
+   * Without entries; GetTransaction has them.
+   *
+   * @generated from field: repeated ledger.v1.Transaction transactions = 1;
+   */
+  transactions: Transaction[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message ledger.v1.ListTransactionsResponse.
+ * Use `create(ListTransactionsResponseSchema)` to create a new message.
+ */
+export const ListTransactionsResponseSchema: GenMessage<ListTransactionsResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 47);
+
+/**
+ * @generated from message ledger.v1.Balance
+ */
+export type Balance = Message<"ledger.v1.Balance"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: string currency = 2;
+   */
+  currency: string;
+
+  /**
+   * Entries posted, on the account's normal side.
+   *
+   * @generated from field: string posted = 3;
+   */
+  posted: string;
+
+  /**
+   * Holds open, on the account's normal side (pending credits minus pending debits for a
+   * credit-normal account). Empty for a balance as of a past time.
+   *
+   * @generated from field: string pending = 4;
+   */
+  pending: string;
+
+  /**
+   * Posted minus the holds that take from the account. Empty for a balance as of a past time.
+   *
+   * @generated from field: string available = 5;
+   */
+  available: string;
+
+  /**
+   * @generated from field: string posted_debits = 6;
+   */
+  postedDebits: string;
+
+  /**
+   * @generated from field: string posted_credits = 7;
+   */
+  postedCredits: string;
+
+  /**
+   * @generated from field: string pending_debits = 8;
+   */
+  pendingDebits: string;
+
+  /**
+   * @generated from field: string pending_credits = 9;
+   */
+  pendingCredits: string;
+
+  /**
+   * @generated from field: int64 version = 10;
+   */
+  version: bigint;
+
+  /**
+   * Set when the balance is as of a past time.
+   *
+   * @generated from field: google.protobuf.Timestamp as_of = 11;
+   */
+  asOf?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.Balance.
+ * Use `create(BalanceSchema)` to create a new message.
+ */
+export const BalanceSchema: GenMessage<Balance> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 48);
+
+/**
+ * @generated from message ledger.v1.GetBalanceRequest
+ */
+export type GetBalanceRequest = Message<"ledger.v1.GetBalanceRequest"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * The balance at this time (posting time); unset for now.
+   *
+   * @generated from field: google.protobuf.Timestamp as_of = 2;
+   */
+  asOf?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.GetBalanceRequest.
+ * Use `create(GetBalanceRequestSchema)` to create a new message.
+ */
+export const GetBalanceRequestSchema: GenMessage<GetBalanceRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 49);
+
+/**
+ * @generated from message ledger.v1.GetBalanceResponse
+ */
+export type GetBalanceResponse = Message<"ledger.v1.GetBalanceResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Balance balance = 1;
+   */
+  balance?: Balance | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.GetBalanceResponse.
+ * Use `create(GetBalanceResponseSchema)` to create a new message.
+ */
+export const GetBalanceResponseSchema: GenMessage<GetBalanceResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 50);
+
+/**
+ * @generated from message ledger.v1.ListEntriesRequest
+ */
+export type ListEntriesRequest = Message<"ledger.v1.ListEntriesRequest"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * Posting time in [posted_from, posted_to); either may be unset.
+   *
+   * @generated from field: google.protobuf.Timestamp posted_from = 2;
+   */
+  postedFrom?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp posted_to = 3;
+   */
+  postedTo?: Timestamp | undefined;
+
+  /**
+   * 1 to 1,000; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 4;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 5;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message ledger.v1.ListEntriesRequest.
+ * Use `create(ListEntriesRequestSchema)` to create a new message.
+ */
+export const ListEntriesRequestSchema: GenMessage<ListEntriesRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 51);
+
+/**
+ * @generated from message ledger.v1.ListEntriesResponse
+ */
+export type ListEntriesResponse = Message<"ledger.v1.ListEntriesResponse"> & {
+  /**
+   * @generated from field: repeated ledger.v1.Entry entries = 1;
+   */
+  entries: Entry[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message ledger.v1.ListEntriesResponse.
+ * Use `create(ListEntriesResponseSchema)` to create a new message.
+ */
+export const ListEntriesResponseSchema: GenMessage<ListEntriesResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 52);
+
+/**
+ * @generated from message ledger.v1.Wallet
+ */
+export type Wallet = Message<"ledger.v1.Wallet"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string owner_ref = 2;
+   */
+  ownerRef: string;
+
+  /**
+   * The wallet's liability account.
+   *
+   * @generated from field: string account_id = 3;
+   */
+  accountId: string;
+
+  /**
+   * E.164, e.g. "+447700900123".
+   *
+   * @generated from field: string mobile_number = 4;
+   */
+  mobileNumber: string;
+
+  /**
+   * @generated from field: string currency = 5;
+   */
+  currency: string;
+
+  /**
+   * How much may leave the wallet per UTC day.
+   *
+   * @generated from field: string daily_limit = 6;
+   */
+  dailyLimit: string;
+
+  /**
+   * What has left it today (UTC).
+   *
+   * @generated from field: string spent_today = 7;
+   */
+  spentToday: string;
+
+  /**
+   * @generated from field: string balance = 8;
+   */
+  balance: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 9;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.Wallet.
+ * Use `create(WalletSchema)` to create a new message.
+ */
+export const WalletSchema: GenMessage<Wallet> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 53);
+
+/**
+ * @generated from message ledger.v1.CreateWalletRequest
+ */
+export type CreateWalletRequest = Message<"ledger.v1.CreateWalletRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string owner_ref = 2;
+   */
+  ownerRef: string;
+
+  /**
+   * @generated from field: string mobile_number = 3;
+   */
+  mobileNumber: string;
+
+  /**
+   * @generated from field: string currency = 4;
+   */
+  currency: string;
+
+  /**
+   * @generated from field: string daily_limit = 5;
+   */
+  dailyLimit: string;
+};
+
+/**
+ * Describes the message ledger.v1.CreateWalletRequest.
+ * Use `create(CreateWalletRequestSchema)` to create a new message.
+ */
+export const CreateWalletRequestSchema: GenMessage<CreateWalletRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 54);
+
+/**
+ * @generated from message ledger.v1.CreateWalletResponse
+ */
+export type CreateWalletResponse = Message<"ledger.v1.CreateWalletResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Wallet wallet = 1;
+   */
+  wallet?: Wallet | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.CreateWalletResponse.
+ * Use `create(CreateWalletResponseSchema)` to create a new message.
+ */
+export const CreateWalletResponseSchema: GenMessage<CreateWalletResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 55);
+
+/**
+ * @generated from message ledger.v1.GetWalletRequest
+ */
+export type GetWalletRequest = Message<"ledger.v1.GetWalletRequest"> & {
+  /**
+   * @generated from field: string wallet_id = 1;
+   */
+  walletId: string;
+};
+
+/**
+ * Describes the message ledger.v1.GetWalletRequest.
+ * Use `create(GetWalletRequestSchema)` to create a new message.
+ */
+export const GetWalletRequestSchema: GenMessage<GetWalletRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 56);
+
+/**
+ * @generated from message ledger.v1.GetWalletResponse
+ */
+export type GetWalletResponse = Message<"ledger.v1.GetWalletResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Wallet wallet = 1;
+   */
+  wallet?: Wallet | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.GetWalletResponse.
+ * Use `create(GetWalletResponseSchema)` to create a new message.
+ */
+export const GetWalletResponseSchema: GenMessage<GetWalletResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 57);
+
+/**
+ * @generated from message ledger.v1.TopUpWalletRequest
+ */
+export type TopUpWalletRequest = Message<"ledger.v1.TopUpWalletRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string wallet_id = 2;
+   */
+  walletId: string;
+
+  /**
+   * The account the money comes from (a bank or card clearing asset account).
+   *
+   * @generated from field: string funding_account_id = 3;
+   */
+  fundingAccountId: string;
+
+  /**
+   * @generated from field: string amount = 4;
+   */
+  amount: string;
+
+  /**
+   * @generated from field: string external_ref = 5;
+   */
+  externalRef: string;
+};
+
+/**
+ * Describes the message ledger.v1.TopUpWalletRequest.
+ * Use `create(TopUpWalletRequestSchema)` to create a new message.
+ */
+export const TopUpWalletRequestSchema: GenMessage<TopUpWalletRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 58);
+
+/**
+ * @generated from message ledger.v1.TopUpWalletResponse
+ */
+export type TopUpWalletResponse = Message<"ledger.v1.TopUpWalletResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+
+  /**
+   * @generated from field: ledger.v1.Wallet wallet = 2;
+   */
+  wallet?: Wallet | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.TopUpWalletResponse.
+ * Use `create(TopUpWalletResponseSchema)` to create a new message.
+ */
+export const TopUpWalletResponseSchema: GenMessage<TopUpWalletResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 59);
+
+/**
+ * @generated from message ledger.v1.TransferBetweenWalletsRequest
+ */
+export type TransferBetweenWalletsRequest = Message<"ledger.v1.TransferBetweenWalletsRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string from_wallet_id = 2;
+   */
+  fromWalletId: string;
+
+  /**
+   * @generated from field: string to_wallet_id = 3;
+   */
+  toWalletId: string;
+
+  /**
+   * @generated from field: string amount = 4;
+   */
+  amount: string;
+
+  /**
+   * @generated from field: string description = 5;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message ledger.v1.TransferBetweenWalletsRequest.
+ * Use `create(TransferBetweenWalletsRequestSchema)` to create a new message.
+ */
+export const TransferBetweenWalletsRequestSchema: GenMessage<TransferBetweenWalletsRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 60);
+
+/**
+ * @generated from message ledger.v1.TransferBetweenWalletsResponse
+ */
+export type TransferBetweenWalletsResponse = Message<"ledger.v1.TransferBetweenWalletsResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+
+  /**
+   * @generated from field: ledger.v1.Wallet from_wallet = 2;
+   */
+  fromWallet?: Wallet | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.TransferBetweenWalletsResponse.
+ * Use `create(TransferBetweenWalletsResponseSchema)` to create a new message.
+ */
+export const TransferBetweenWalletsResponseSchema: GenMessage<TransferBetweenWalletsResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 61);
+
+/**
+ * @generated from message ledger.v1.TransferByMobileRequest
+ */
+export type TransferByMobileRequest = Message<"ledger.v1.TransferByMobileRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string from_wallet_id = 2;
+   */
+  fromWalletId: string;
+
+  /**
+   * @generated from field: string to_mobile_number = 3;
+   */
+  toMobileNumber: string;
+
+  /**
+   * @generated from field: string amount = 4;
+   */
+  amount: string;
+
+  /**
+   * @generated from field: string description = 5;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message ledger.v1.TransferByMobileRequest.
+ * Use `create(TransferByMobileRequestSchema)` to create a new message.
+ */
+export const TransferByMobileRequestSchema: GenMessage<TransferByMobileRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 62);
+
+/**
+ * @generated from message ledger.v1.TransferByMobileResponse
+ */
+export type TransferByMobileResponse = Message<"ledger.v1.TransferByMobileResponse"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+
+  /**
+   * @generated from field: ledger.v1.Wallet from_wallet = 2;
+   */
+  fromWallet?: Wallet | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.TransferByMobileResponse.
+ * Use `create(TransferByMobileResponseSchema)` to create a new message.
+ */
+export const TransferByMobileResponseSchema: GenMessage<TransferByMobileResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 63);
+
+/**
+ * @generated from message ledger.v1.ListWalletTransactionsRequest
+ */
+export type ListWalletTransactionsRequest = Message<"ledger.v1.ListWalletTransactionsRequest"> & {
+  /**
+   * @generated from field: string wallet_id = 1;
+   */
+  walletId: string;
+
+  /**
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message ledger.v1.ListWalletTransactionsRequest.
+ * Use `create(ListWalletTransactionsRequestSchema)` to create a new message.
+ */
+export const ListWalletTransactionsRequestSchema: GenMessage<ListWalletTransactionsRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 64);
+
+/**
+ * @generated from message ledger.v1.ListWalletTransactionsResponse
+ */
+export type ListWalletTransactionsResponse = Message<"ledger.v1.ListWalletTransactionsResponse"> & {
+  /**
+   * @generated from field: repeated ledger.v1.Entry entries = 1;
+   */
+  entries: Entry[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message ledger.v1.ListWalletTransactionsResponse.
+ * Use `create(ListWalletTransactionsResponseSchema)` to create a new message.
+ */
+export const ListWalletTransactionsResponseSchema: GenMessage<ListWalletTransactionsResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 65);
+
+/**
+ * @generated from message ledger.v1.TrialBalanceLine
+ */
+export type TrialBalanceLine = Message<"ledger.v1.TrialBalanceLine"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: ledger.v1.AccountType type = 2;
+   */
+  type: AccountType;
+
+  /**
+   * @generated from field: string currency = 3;
+   */
+  currency: string;
+
+  /**
+   * The account's net balance on the side it falls; the other is "0".
+   *
+   * @generated from field: string debit = 4;
+   */
+  debit: string;
+
+  /**
+   * @generated from field: string credit = 5;
+   */
+  credit: string;
+};
+
+/**
+ * Describes the message ledger.v1.TrialBalanceLine.
+ * Use `create(TrialBalanceLineSchema)` to create a new message.
+ */
+export const TrialBalanceLineSchema: GenMessage<TrialBalanceLine> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 66);
+
+/**
+ * @generated from message ledger.v1.CurrencyTotals
+ */
+export type CurrencyTotals = Message<"ledger.v1.CurrencyTotals"> & {
+  /**
+   * @generated from field: string currency = 1;
+   */
+  currency: string;
+
+  /**
+   * @generated from field: string debits = 2;
+   */
+  debits: string;
+
+  /**
+   * @generated from field: string credits = 3;
+   */
+  credits: string;
+
+  /**
+   * debits == credits.
+   *
+   * @generated from field: bool balanced = 4;
+   */
+  balanced: boolean;
+};
+
+/**
+ * Describes the message ledger.v1.CurrencyTotals.
+ * Use `create(CurrencyTotalsSchema)` to create a new message.
+ */
+export const CurrencyTotalsSchema: GenMessage<CurrencyTotals> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 67);
+
+/**
+ * @generated from message ledger.v1.GetTrialBalanceRequest
+ */
+export type GetTrialBalanceRequest = Message<"ledger.v1.GetTrialBalanceRequest"> & {
+  /**
+   * @generated from field: ledger.v1.ReportFormat format = 1;
+   */
+  format: ReportFormat;
+};
+
+/**
+ * Describes the message ledger.v1.GetTrialBalanceRequest.
+ * Use `create(GetTrialBalanceRequestSchema)` to create a new message.
+ */
+export const GetTrialBalanceRequestSchema: GenMessage<GetTrialBalanceRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 68);
+
+/**
+ * @generated from message ledger.v1.GetTrialBalanceResponse
+ */
+export type GetTrialBalanceResponse = Message<"ledger.v1.GetTrialBalanceResponse"> & {
+  /**
+   * @generated from field: repeated ledger.v1.TrialBalanceLine lines = 1;
+   */
+  lines: TrialBalanceLine[];
+
+  /**
+   * @generated from field: repeated ledger.v1.CurrencyTotals totals = 2;
+   */
+  totals: CurrencyTotals[];
+
+  /**
+   * True when every currency balances.
+   *
+   * @generated from field: bool balanced = 3;
+   */
+  balanced: boolean;
+
+  /**
+   * Set for REPORT_FORMAT_CSV (lines and totals are then empty).
+   *
+   * @generated from field: string csv = 4;
+   */
+  csv: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp generated_at = 5;
+   */
+  generatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.GetTrialBalanceResponse.
+ * Use `create(GetTrialBalanceResponseSchema)` to create a new message.
+ */
+export const GetTrialBalanceResponseSchema: GenMessage<GetTrialBalanceResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 69);
+
+/**
+ * @generated from message ledger.v1.PeriodReportLine
+ */
+export type PeriodReportLine = Message<"ledger.v1.PeriodReportLine"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * @generated from field: ledger.v1.AccountType type = 2;
+   */
+  type: AccountType;
+
+  /**
+   * @generated from field: string currency = 3;
+   */
+  currency: string;
+
+  /**
+   * @generated from field: string opening = 4;
+   */
+  opening: string;
+
+  /**
+   * @generated from field: string debits = 5;
+   */
+  debits: string;
+
+  /**
+   * @generated from field: string credits = 6;
+   */
+  credits: string;
+
+  /**
+   * @generated from field: string closing = 7;
+   */
+  closing: string;
+};
+
+/**
+ * Describes the message ledger.v1.PeriodReportLine.
+ * Use `create(PeriodReportLineSchema)` to create a new message.
+ */
+export const PeriodReportLineSchema: GenMessage<PeriodReportLine> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 70);
+
+/**
+ * @generated from message ledger.v1.GetPeriodReportRequest
+ */
+export type GetPeriodReportRequest = Message<"ledger.v1.GetPeriodReportRequest"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp from = 1;
+   */
+  from?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp to = 2;
+   */
+  to?: Timestamp | undefined;
+
+  /**
+   * @generated from field: ledger.v1.ReportFormat format = 3;
+   */
+  format: ReportFormat;
+};
+
+/**
+ * Describes the message ledger.v1.GetPeriodReportRequest.
+ * Use `create(GetPeriodReportRequestSchema)` to create a new message.
+ */
+export const GetPeriodReportRequestSchema: GenMessage<GetPeriodReportRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 71);
+
+/**
+ * @generated from message ledger.v1.GetPeriodReportResponse
+ */
+export type GetPeriodReportResponse = Message<"ledger.v1.GetPeriodReportResponse"> & {
+  /**
+   * @generated from field: repeated ledger.v1.PeriodReportLine lines = 1;
+   */
+  lines: PeriodReportLine[];
+
+  /**
+   * @generated from field: repeated ledger.v1.CurrencyTotals totals = 2;
+   */
+  totals: CurrencyTotals[];
+
+  /**
+   * @generated from field: string csv = 3;
+   */
+  csv: string;
+};
+
+/**
+ * Describes the message ledger.v1.GetPeriodReportResponse.
+ * Use `create(GetPeriodReportResponseSchema)` to create a new message.
+ */
+export const GetPeriodReportResponseSchema: GenMessage<GetPeriodReportResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 72);
+
+/**
+ * @generated from message ledger.v1.BalanceDrift
+ */
+export type BalanceDrift = Message<"ledger.v1.BalanceDrift"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+
+  /**
+   * Which figure drifted: posted_debits, posted_credits, pending_debits, pending_credits,
+   * version, last_balance_after.
+   *
+   * @generated from field: string field = 2;
+   */
+  field: string;
+
+  /**
+   * @generated from field: string stored = 3;
+   */
+  stored: string;
+
+  /**
+   * @generated from field: string recomputed = 4;
+   */
+  recomputed: string;
+};
+
+/**
+ * Describes the message ledger.v1.BalanceDrift.
+ * Use `create(BalanceDriftSchema)` to create a new message.
+ */
+export const BalanceDriftSchema: GenMessage<BalanceDrift> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 73);
+
+/**
+ * @generated from message ledger.v1.CheckBalancesRequest
+ */
+export type CheckBalancesRequest = Message<"ledger.v1.CheckBalancesRequest"> & {
+};
+
+/**
+ * Describes the message ledger.v1.CheckBalancesRequest.
+ * Use `create(CheckBalancesRequestSchema)` to create a new message.
+ */
+export const CheckBalancesRequestSchema: GenMessage<CheckBalancesRequest> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 74);
+
+/**
+ * @generated from message ledger.v1.CheckBalancesResponse
+ */
+export type CheckBalancesResponse = Message<"ledger.v1.CheckBalancesResponse"> & {
+  /**
+   * @generated from field: int64 accounts_checked = 1;
+   */
+  accountsChecked: bigint;
+
+  /**
+   * @generated from field: repeated ledger.v1.BalanceDrift drifts = 2;
+   */
+  drifts: BalanceDrift[];
+
+  /**
+   * No drift, and debits equal credits in every currency.
+   *
+   * @generated from field: bool ok = 3;
+   */
+  ok: boolean;
+
+  /**
+   * @generated from field: repeated ledger.v1.CurrencyTotals totals = 4;
+   */
+  totals: CurrencyTotals[];
+};
+
+/**
+ * Describes the message ledger.v1.CheckBalancesResponse.
+ * Use `create(CheckBalancesResponseSchema)` to create a new message.
+ */
+export const CheckBalancesResponseSchema: GenMessage<CheckBalancesResponse> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 75);
+
+/**
+ * A transaction's entries were posted: a journal entry, a payment, a transfer, a wallet
+ * movement, or a pending transaction posted. Key: transaction id.
+ *
+ * @generated from message ledger.v1.TransactionPosted
+ */
+export type TransactionPosted = Message<"ledger.v1.TransactionPosted"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.TransactionPosted.
+ * Use `create(TransactionPostedSchema)` to create a new message.
+ */
+export const TransactionPostedSchema: GenMessage<TransactionPosted> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 76);
+
+/**
+ * Funds were held by a pending transaction.
+ *
+ * @generated from message ledger.v1.PendingCreated
+ */
+export type PendingCreated = Message<"ledger.v1.PendingCreated"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.PendingCreated.
+ * Use `create(PendingCreatedSchema)` to create a new message.
+ */
+export const PendingCreatedSchema: GenMessage<PendingCreated> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 77);
+
+/**
+ * A pending transaction was voided by a caller or by its timeout (hold status EXPIRED).
+ *
+ * @generated from message ledger.v1.PendingVoided
+ */
+export type PendingVoided = Message<"ledger.v1.PendingVoided"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction transaction = 1;
+   */
+  transaction?: Transaction | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.PendingVoided.
+ * Use `create(PendingVoidedSchema)` to create a new message.
+ */
+export const PendingVoidedSchema: GenMessage<PendingVoided> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 78);
+
+/**
+ * A reversal was posted against an original transaction.
+ *
+ * @generated from message ledger.v1.TransactionReversed
+ */
+export type TransactionReversed = Message<"ledger.v1.TransactionReversed"> & {
+  /**
+   * @generated from field: ledger.v1.Transaction reversal = 1;
+   */
+  reversal?: Transaction | undefined;
+
+  /**
+   * @generated from field: string original_transaction_id = 2;
+   */
+  originalTransactionId: string;
+
+  /**
+   * The original's reversed total after this reversal.
+   *
+   * @generated from field: string original_reversed_amount = 3;
+   */
+  originalReversedAmount: string;
+};
+
+/**
+ * Describes the message ledger.v1.TransactionReversed.
+ * Use `create(TransactionReversedSchema)` to create a new message.
+ */
+export const TransactionReversedSchema: GenMessage<TransactionReversed> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 79);
+
+/**
+ * A transaction moved along its lifecycle.
+ *
+ * @generated from message ledger.v1.TransactionStatusChanged
+ */
+export type TransactionStatusChanged = Message<"ledger.v1.TransactionStatusChanged"> & {
+  /**
+   * @generated from field: string transaction_id = 1;
+   */
+  transactionId: string;
+
+  /**
+   * @generated from field: ledger.v1.StatusChange change = 2;
+   */
+  change?: StatusChange | undefined;
+};
+
+/**
+ * Describes the message ledger.v1.TransactionStatusChanged.
+ * Use `create(TransactionStatusChangedSchema)` to create a new message.
+ */
+export const TransactionStatusChangedSchema: GenMessage<TransactionStatusChanged> = /*@__PURE__*/
+  messageDesc(file_ledger_v1_ledger, 80);
+
+/**
  * @generated from enum ledger.v1.AccountType
  */
 export enum AccountType {
@@ -200,11 +2589,15 @@ export enum AccountType {
   UNSPECIFIED = 0,
 
   /**
+   * Debit-normal: the balance is debits minus credits.
+   *
    * @generated from enum value: ACCOUNT_TYPE_ASSET = 1;
    */
   ASSET = 1,
 
   /**
+   * Credit-normal: the balance is credits minus debits. Customer wallets are liabilities.
+   *
    * @generated from enum value: ACCOUNT_TYPE_LIABILITY = 2;
    */
   LIABILITY = 2,
@@ -220,6 +2613,8 @@ export enum AccountType {
   REVENUE = 4,
 
   /**
+   * Debit-normal.
+   *
    * @generated from enum value: ACCOUNT_TYPE_EXPENSE = 5;
    */
   EXPENSE = 5,
@@ -263,15 +2658,267 @@ export const AccountStatusSchema: GenEnum<AccountStatus> = /*@__PURE__*/
   enumDesc(file_ledger_v1_ledger, 1);
 
 /**
+ * @generated from enum ledger.v1.Direction
+ */
+export enum Direction {
+  /**
+   * @generated from enum value: DIRECTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: DIRECTION_DEBIT = 1;
+   */
+  DEBIT = 1,
+
+  /**
+   * @generated from enum value: DIRECTION_CREDIT = 2;
+   */
+  CREDIT = 2,
+}
+
+/**
+ * Describes the enum ledger.v1.Direction.
+ */
+export const DirectionSchema: GenEnum<Direction> = /*@__PURE__*/
+  enumDesc(file_ledger_v1_ledger, 2);
+
+/**
+ * The lifecycle of a transaction. Posted transactions are created SETTLED and pending
+ * ones PROCESSING; INITIATED is the state before either and is not kept by the ledger.
+ *   INITIATED → PROCESSING → SETTLED | FAILED
+ *   SETTLED → REFUND_INITIATED → REFUND_PROCESSING → REFUNDED | REFUND_FAILED
+ *   REFUND_PROCESSING → SETTLED (a partial refund is done: some amount remains)
+ *   REFUND_FAILED → REFUND_INITIATED (try again), REFUND_FAILED → SETTLED (give up)
+ * REFUNDED means fully refunded: every minor unit has been reversed.
+ *
+ * @generated from enum ledger.v1.TransactionStatus
+ */
+export enum TransactionStatus {
+  /**
+   * @generated from enum value: TRANSACTION_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: TRANSACTION_STATUS_INITIATED = 1;
+   */
+  INITIATED = 1,
+
+  /**
+   * @generated from enum value: TRANSACTION_STATUS_PROCESSING = 2;
+   */
+  PROCESSING = 2,
+
+  /**
+   * @generated from enum value: TRANSACTION_STATUS_SETTLED = 3;
+   */
+  SETTLED = 3,
+
+  /**
+   * @generated from enum value: TRANSACTION_STATUS_FAILED = 4;
+   */
+  FAILED = 4,
+
+  /**
+   * @generated from enum value: TRANSACTION_STATUS_REFUND_INITIATED = 5;
+   */
+  REFUND_INITIATED = 5,
+
+  /**
+   * @generated from enum value: TRANSACTION_STATUS_REFUND_PROCESSING = 6;
+   */
+  REFUND_PROCESSING = 6,
+
+  /**
+   * @generated from enum value: TRANSACTION_STATUS_REFUNDED = 7;
+   */
+  REFUNDED = 7,
+
+  /**
+   * @generated from enum value: TRANSACTION_STATUS_REFUND_FAILED = 8;
+   */
+  REFUND_FAILED = 8,
+}
+
+/**
+ * Describes the enum ledger.v1.TransactionStatus.
+ */
+export const TransactionStatusSchema: GenEnum<TransactionStatus> = /*@__PURE__*/
+  enumDesc(file_ledger_v1_ledger, 3);
+
+/**
+ * @generated from enum ledger.v1.TransactionKind
+ */
+export enum TransactionKind {
+  /**
+   * @generated from enum value: TRANSACTION_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Entries posted at once.
+   *
+   * @generated from enum value: TRANSACTION_KIND_POSTED = 1;
+   */
+  POSTED = 1,
+
+  /**
+   * Two-phase: a hold first, entries when (and if) it is posted.
+   *
+   * @generated from enum value: TRANSACTION_KIND_PENDING = 2;
+   */
+  PENDING = 2,
+
+  /**
+   * Offsets another transaction, named in reverses_transaction_id.
+   *
+   * @generated from enum value: TRANSACTION_KIND_REVERSAL = 3;
+   */
+  REVERSAL = 3,
+}
+
+/**
+ * Describes the enum ledger.v1.TransactionKind.
+ */
+export const TransactionKindSchema: GenEnum<TransactionKind> = /*@__PURE__*/
+  enumDesc(file_ledger_v1_ledger, 4);
+
+/**
+ * What made the transaction.
+ *
+ * @generated from enum ledger.v1.TransactionPurpose
+ */
+export enum TransactionPurpose {
+  /**
+   * @generated from enum value: TRANSACTION_PURPOSE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: TRANSACTION_PURPOSE_JOURNAL = 1;
+   */
+  JOURNAL = 1,
+
+  /**
+   * @generated from enum value: TRANSACTION_PURPOSE_PAYMENT = 2;
+   */
+  PAYMENT = 2,
+
+  /**
+   * @generated from enum value: TRANSACTION_PURPOSE_TRANSFER = 3;
+   */
+  TRANSFER = 3,
+
+  /**
+   * @generated from enum value: TRANSACTION_PURPOSE_WALLET_TOP_UP = 4;
+   */
+  WALLET_TOP_UP = 4,
+
+  /**
+   * @generated from enum value: TRANSACTION_PURPOSE_WALLET_TRANSFER = 5;
+   */
+  WALLET_TRANSFER = 5,
+
+  /**
+   * @generated from enum value: TRANSACTION_PURPOSE_REVERSAL = 6;
+   */
+  REVERSAL = 6,
+}
+
+/**
+ * Describes the enum ledger.v1.TransactionPurpose.
+ */
+export const TransactionPurposeSchema: GenEnum<TransactionPurpose> = /*@__PURE__*/
+  enumDesc(file_ledger_v1_ledger, 5);
+
+/**
+ * @generated from enum ledger.v1.HoldStatus
+ */
+export enum HoldStatus {
+  /**
+   * @generated from enum value: HOLD_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: HOLD_STATUS_OPEN = 1;
+   */
+  OPEN = 1,
+
+  /**
+   * @generated from enum value: HOLD_STATUS_POSTED = 2;
+   */
+  POSTED = 2,
+
+  /**
+   * @generated from enum value: HOLD_STATUS_VOIDED = 3;
+   */
+  VOIDED = 3,
+
+  /**
+   * @generated from enum value: HOLD_STATUS_EXPIRED = 4;
+   */
+  EXPIRED = 4,
+}
+
+/**
+ * Describes the enum ledger.v1.HoldStatus.
+ */
+export const HoldStatusSchema: GenEnum<HoldStatus> = /*@__PURE__*/
+  enumDesc(file_ledger_v1_ledger, 6);
+
+/**
+ * @generated from enum ledger.v1.ReportFormat
+ */
+export enum ReportFormat {
+  /**
+   * @generated from enum value: REPORT_FORMAT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Structured rows in the response (JSON with the Connect JSON codec).
+   *
+   * @generated from enum value: REPORT_FORMAT_JSON = 1;
+   */
+  JSON = 1,
+
+  /**
+   * The same rows as RFC 4180 CSV text in `csv`.
+   *
+   * @generated from enum value: REPORT_FORMAT_CSV = 2;
+   */
+  CSV = 2,
+}
+
+/**
+ * Describes the enum ledger.v1.ReportFormat.
+ */
+export const ReportFormatSchema: GenEnum<ReportFormat> = /*@__PURE__*/
+  enumDesc(file_ledger_v1_ledger, 7);
+
+/**
  * LedgerService keeps double-entry accounts. Amounts are decimal strings in
- * the account's currency, never floating point.
+ * the account's currency with exactly its minor units ("12.30" EUR, "1200"
+ * JPY), never floating point. A balance is never stored apart from the
+ * entries that make it; an entry never changes, it is only offset by a new
+ * transaction.
+ *
+ * Every refusal carries a reason: the message starts with it ("INSUFFICIENT_FUNDS: ...")
+ * and the `error-reason` header (gRPC: trailer) holds it alone. Every
+ * mutating call takes an idempotency key, scoped to the caller and the
+ * method: the same key and request replays the first response; the same key
+ * with another request is ALREADY_EXISTS (IDEMPOTENCY_KEY_REUSED).
+ *
+ * ---- Accounts ----
  *
  * @generated from service ledger.v1.LedgerService
  */
 export const LedgerService: GenService<{
   /**
-   * Opens an account. Errors: INVALID_ARGUMENT (bad currency, amount or
-   * type), ALREADY_EXISTS (idempotency key reused for another request).
+   * Opens an active account with a zero balance. Roles: admin, service.
+   * Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, UNKNOWN_CURRENCY, INVALID_AMOUNT).
    *
    * @generated from rpc ledger.v1.LedgerService.CreateAccount
    */
@@ -281,7 +2928,8 @@ export const LedgerService: GenService<{
     output: typeof CreateAccountResponseSchema;
   },
   /**
-   * Errors: NOT_FOUND.
+   * Roles: admin, service, auditor; user for an account it owns.
+   * Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), PERMISSION_DENIED (NOT_OWNER).
    *
    * @generated from rpc ledger.v1.LedgerService.GetAccount
    */
@@ -289,6 +2937,330 @@ export const LedgerService: GenService<{
     methodKind: "unary";
     input: typeof GetAccountRequestSchema;
     output: typeof GetAccountResponseSchema;
+  },
+  /**
+   * Accounts of one owner, oldest first. Roles: admin, service, auditor; user for itself.
+   * Errors: INVALID_ARGUMENT (INVALID_PAGE_TOKEN), PERMISSION_DENIED (NOT_OWNER).
+   *
+   * @generated from rpc ledger.v1.LedgerService.ListAccounts
+   */
+  listAccounts: {
+    methodKind: "unary";
+    input: typeof ListAccountsRequestSchema;
+    output: typeof ListAccountsResponseSchema;
+  },
+  /**
+   * Stops every movement on the account (posting, holding, reversing); holds may still be voided.
+   * Roles: admin. Errors: NOT_FOUND, FAILED_PRECONDITION (ACCOUNT_CLOSED, INVALID_ACCOUNT_TRANSITION).
+   *
+   * @generated from rpc ledger.v1.LedgerService.FreezeAccount
+   */
+  freezeAccount: {
+    methodKind: "unary";
+    input: typeof FreezeAccountRequestSchema;
+    output: typeof FreezeAccountResponseSchema;
+  },
+  /**
+   * Lifts a freeze. Roles: admin. Errors: NOT_FOUND, FAILED_PRECONDITION (INVALID_ACCOUNT_TRANSITION).
+   *
+   * @generated from rpc ledger.v1.LedgerService.UnfreezeAccount
+   */
+  unfreezeAccount: {
+    methodKind: "unary";
+    input: typeof UnfreezeAccountRequestSchema;
+    output: typeof UnfreezeAccountResponseSchema;
+  },
+  /**
+   * Closes an account for good; its posted and pending balances must be zero.
+   * Roles: admin. Errors: NOT_FOUND, FAILED_PRECONDITION (ACCOUNT_NOT_EMPTY, INVALID_ACCOUNT_TRANSITION).
+   *
+   * @generated from rpc ledger.v1.LedgerService.CloseAccount
+   */
+  closeAccount: {
+    methodKind: "unary";
+    input: typeof CloseAccountRequestSchema;
+    output: typeof CloseAccountResponseSchema;
+  },
+  /**
+   * Sets or removes the overdraft limit. Roles: admin.
+   * Errors: INVALID_ARGUMENT (INVALID_AMOUNT), NOT_FOUND, FAILED_PRECONDITION (ACCOUNT_CLOSED).
+   *
+   * @generated from rpc ledger.v1.LedgerService.SetOverdraftLimit
+   */
+  setOverdraftLimit: {
+    methodKind: "unary";
+    input: typeof SetOverdraftLimitRequestSchema;
+    output: typeof SetOverdraftLimitResponseSchema;
+  },
+  /**
+   * Posts one balanced journal entry, all or nothing. Roles: admin, service.
+   * Errors: INVALID_ARGUMENT (INVALID_AMOUNT, UNBALANCED_TRANSACTION, DUPLICATE_LEG_ACCOUNT,
+   * TOO_FEW_LEGS, INVALID_ARGUMENT), NOT_FOUND (ACCOUNT_NOT_FOUND), FAILED_PRECONDITION
+   * (INSUFFICIENT_FUNDS, EXCEEDS_DEBITS, ACCOUNT_FROZEN, ACCOUNT_CLOSED, CURRENCY_MISMATCH),
+   * ABORTED (ACCOUNT_VERSION_MISMATCH, CONFLICT_RETRIES_EXHAUSTED).
+   *
+   * @generated from rpc ledger.v1.LedgerService.PostTransaction
+   */
+  postTransaction: {
+    methodKind: "unary";
+    input: typeof PostTransactionRequestSchema;
+    output: typeof PostTransactionResponseSchema;
+  },
+  /**
+   * Posts up to 1,000 transactions: each atomic on its own (a result per item), or all or
+   * nothing. Roles: admin, service. Errors: those of PostTransaction; per item in
+   * independent mode, for the whole call (message prefixed with the item index) when atomic.
+   *
+   * @generated from rpc ledger.v1.LedgerService.PostTransactions
+   */
+  postTransactions: {
+    methodKind: "unary";
+    input: typeof PostTransactionsRequestSchema;
+    output: typeof PostTransactionsResponseSchema;
+  },
+  /**
+   * A payment: debits the payer, credits the payee. Roles: admin, service.
+   * Errors: those of PostTransaction.
+   *
+   * @generated from rpc ledger.v1.LedgerService.RecordPayment
+   */
+  recordPayment: {
+    methodKind: "unary";
+    input: typeof RecordPaymentRequestSchema;
+    output: typeof RecordPaymentResponseSchema;
+  },
+  /**
+   * A transfer: debits `from`, credits `to`. Roles: admin, service. Errors: those of PostTransaction.
+   *
+   * @generated from rpc ledger.v1.LedgerService.Transfer
+   */
+  transfer: {
+    methodKind: "unary";
+    input: typeof TransferRequestSchema;
+    output: typeof TransferResponseSchema;
+  },
+  /**
+   * Holds an amount: pending debit on one account, pending credit on another, until it is
+   * posted, voided or expires (then it voids itself). The transaction is PROCESSING.
+   * Roles: admin, service. Errors: those of PostTransaction.
+   *
+   * @generated from rpc ledger.v1.LedgerService.CreatePending
+   */
+  createPending: {
+    methodKind: "unary";
+    input: typeof CreatePendingRequestSchema;
+    output: typeof CreatePendingResponseSchema;
+  },
+  /**
+   * Posts all of a hold, or part of it (the rest is released); the transaction becomes SETTLED.
+   * Roles: admin, service. Errors: NOT_FOUND (TRANSACTION_NOT_FOUND), INVALID_ARGUMENT
+   * (INVALID_AMOUNT, AMOUNT_EXCEEDS_PENDING), FAILED_PRECONDITION (PENDING_NOT_OPEN,
+   * PENDING_EXPIRED, ACCOUNT_FROZEN, ACCOUNT_CLOSED, INSUFFICIENT_FUNDS).
+   *
+   * @generated from rpc ledger.v1.LedgerService.PostPending
+   */
+  postPending: {
+    methodKind: "unary";
+    input: typeof PostPendingRequestSchema;
+    output: typeof PostPendingResponseSchema;
+  },
+  /**
+   * Releases a hold; the transaction becomes FAILED. Roles: admin, service.
+   * Errors: NOT_FOUND (TRANSACTION_NOT_FOUND), FAILED_PRECONDITION (PENDING_NOT_OPEN).
+   *
+   * @generated from rpc ledger.v1.LedgerService.VoidPending
+   */
+  voidPending: {
+    methodKind: "unary";
+    input: typeof VoidPendingRequestSchema;
+    output: typeof VoidPendingResponseSchema;
+  },
+  /**
+   * Offsets a posted transaction, wholly or in part, with a new REVERSAL transaction that
+   * names it; the total reversed never exceeds the original. Partial reversals of a
+   * multi-leg transaction spread the amount over its legs in proportion to what remains.
+   * Roles: admin, service (the refunds saga). Errors: NOT_FOUND (TRANSACTION_NOT_FOUND),
+   * INVALID_ARGUMENT (INVALID_AMOUNT, REASON_REQUIRED), FAILED_PRECONDITION
+   * (REVERSAL_EXCEEDS_ORIGINAL, NOT_REVERSIBLE, ACCOUNT_FROZEN, ACCOUNT_CLOSED, INSUFFICIENT_FUNDS).
+   *
+   * @generated from rpc ledger.v1.LedgerService.ReverseTransaction
+   */
+  reverseTransaction: {
+    methodKind: "unary";
+    input: typeof ReverseTransactionRequestSchema;
+    output: typeof ReverseTransactionResponseSchema;
+  },
+  /**
+   * Moves a transaction along its lifecycle (see TransactionStatus) and records who and why.
+   * PROCESSING → SETTLED posts a pending transaction in full and PROCESSING → FAILED voids it.
+   * Roles: admin, service. Errors: NOT_FOUND (TRANSACTION_NOT_FOUND), INVALID_ARGUMENT
+   * (REASON_REQUIRED), FAILED_PRECONDITION (INVALID_TRANSITION, REFUND_INCOMPLETE).
+   *
+   * @generated from rpc ledger.v1.LedgerService.TransitionTransaction
+   */
+  transitionTransaction: {
+    methodKind: "unary";
+    input: typeof TransitionTransactionRequestSchema;
+    output: typeof TransitionTransactionResponseSchema;
+  },
+  /**
+   * A transaction with its entries, status, amount and total reversed.
+   * Roles: admin, service, auditor. Errors: NOT_FOUND (TRANSACTION_NOT_FOUND).
+   *
+   * @generated from rpc ledger.v1.LedgerService.GetTransaction
+   */
+  getTransaction: {
+    methodKind: "unary";
+    input: typeof GetTransactionRequestSchema;
+    output: typeof GetTransactionResponseSchema;
+  },
+  /**
+   * The status history of a transaction, oldest first. Roles: admin, service, auditor.
+   * Errors: NOT_FOUND (TRANSACTION_NOT_FOUND).
+   *
+   * @generated from rpc ledger.v1.LedgerService.ListTransactionHistory
+   */
+  listTransactionHistory: {
+    methodKind: "unary";
+    input: typeof ListTransactionHistoryRequestSchema;
+    output: typeof ListTransactionHistoryResponseSchema;
+  },
+  /**
+   * Transactions matching every given filter, newest first. Roles: admin, service, auditor.
+   * Errors: INVALID_ARGUMENT (INVALID_PAGE_TOKEN, INVALID_ARGUMENT).
+   *
+   * @generated from rpc ledger.v1.LedgerService.ListTransactions
+   */
+  listTransactions: {
+    methodKind: "unary";
+    input: typeof ListTransactionsRequestSchema;
+    output: typeof ListTransactionsResponseSchema;
+  },
+  /**
+   * Posted, pending and available balance from the account's balance row; with `as_of`,
+   * the posted balance at that time from the last entry before it (an index lookup).
+   * Roles: admin, service, auditor; user for an account it owns.
+   * Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), PERMISSION_DENIED (NOT_OWNER).
+   *
+   * @generated from rpc ledger.v1.LedgerService.GetBalance
+   */
+  getBalance: {
+    methodKind: "unary";
+    input: typeof GetBalanceRequestSchema;
+    output: typeof GetBalanceResponseSchema;
+  },
+  /**
+   * An account statement: entries in posting order, each with the balance before and after
+   * and the account version. Roles: admin, service, auditor; user for an account it owns.
+   * Errors: NOT_FOUND (ACCOUNT_NOT_FOUND), INVALID_ARGUMENT (INVALID_PAGE_TOKEN), PERMISSION_DENIED.
+   *
+   * @generated from rpc ledger.v1.LedgerService.ListEntries
+   */
+  listEntries: {
+    methodKind: "unary";
+    input: typeof ListEntriesRequestSchema;
+    output: typeof ListEntriesResponseSchema;
+  },
+  /**
+   * Opens a wallet: a liability account of its owner that cannot go below zero, a mobile
+   * number (E.164, unique) and a daily transfer limit. Roles: admin, service; user for itself.
+   * Errors: INVALID_ARGUMENT (INVALID_MOBILE_NUMBER, UNKNOWN_CURRENCY, INVALID_AMOUNT),
+   * ALREADY_EXISTS (MOBILE_NUMBER_TAKEN), PERMISSION_DENIED (NOT_OWNER).
+   *
+   * @generated from rpc ledger.v1.LedgerService.CreateWallet
+   */
+  createWallet: {
+    methodKind: "unary";
+    input: typeof CreateWalletRequestSchema;
+    output: typeof CreateWalletResponseSchema;
+  },
+  /**
+   * Roles: admin, service, auditor; user for its own wallet. Errors: NOT_FOUND (WALLET_NOT_FOUND).
+   *
+   * @generated from rpc ledger.v1.LedgerService.GetWallet
+   */
+  getWallet: {
+    methodKind: "unary";
+    input: typeof GetWalletRequestSchema;
+    output: typeof GetWalletResponseSchema;
+  },
+  /**
+   * Adds money to a wallet from a funding account (debit funding, credit wallet); not counted
+   * against the daily limit. Roles: admin, service. Errors: those of PostTransaction, WALLET_NOT_FOUND.
+   *
+   * @generated from rpc ledger.v1.LedgerService.TopUpWallet
+   */
+  topUpWallet: {
+    methodKind: "unary";
+    input: typeof TopUpWalletRequestSchema;
+    output: typeof TopUpWalletResponseSchema;
+  },
+  /**
+   * Moves money between two wallets; counts against the sender's limit for the UTC day.
+   * Roles: admin, service; user from its own wallet. Errors: those of PostTransaction,
+   * NOT_FOUND (WALLET_NOT_FOUND), FAILED_PRECONDITION (DAILY_LIMIT_EXCEEDED), PERMISSION_DENIED (NOT_OWNER).
+   *
+   * @generated from rpc ledger.v1.LedgerService.TransferBetweenWallets
+   */
+  transferBetweenWallets: {
+    methodKind: "unary";
+    input: typeof TransferBetweenWalletsRequestSchema;
+    output: typeof TransferBetweenWalletsResponseSchema;
+  },
+  /**
+   * As TransferBetweenWallets, to the wallet registered under a mobile number. An unknown
+   * number is NOT_FOUND (MOBILE_NUMBER_NOT_FOUND) and nothing moves.
+   *
+   * @generated from rpc ledger.v1.LedgerService.TransferByMobile
+   */
+  transferByMobile: {
+    methodKind: "unary";
+    input: typeof TransferByMobileRequestSchema;
+    output: typeof TransferByMobileResponseSchema;
+  },
+  /**
+   * The wallet's statement (entries on its account), oldest first. Roles: admin, service,
+   * auditor; user for its own wallet. Errors: NOT_FOUND (WALLET_NOT_FOUND), INVALID_ARGUMENT.
+   *
+   * @generated from rpc ledger.v1.LedgerService.ListWalletTransactions
+   */
+  listWalletTransactions: {
+    methodKind: "unary";
+    input: typeof ListWalletTransactionsRequestSchema;
+    output: typeof ListWalletTransactionsResponseSchema;
+  },
+  /**
+   * Every account's balance on its debit or credit side, with totals per currency that must
+   * be equal. Roles: auditor, admin.
+   *
+   * @generated from rpc ledger.v1.LedgerService.GetTrialBalance
+   */
+  getTrialBalance: {
+    methodKind: "unary";
+    input: typeof GetTrialBalanceRequestSchema;
+    output: typeof GetTrialBalanceResponseSchema;
+  },
+  /**
+   * Per account: opening balance, debits, credits and closing balance over [from, to).
+   * Roles: auditor, admin. Errors: INVALID_ARGUMENT (period).
+   *
+   * @generated from rpc ledger.v1.LedgerService.GetPeriodReport
+   */
+  getPeriodReport: {
+    methodKind: "unary";
+    input: typeof GetPeriodReportRequestSchema;
+    output: typeof GetPeriodReportResponseSchema;
+  },
+  /**
+   * Recomputes every balance row from the entries and open holds and reports any drift.
+   * Roles: auditor, admin.
+   *
+   * @generated from rpc ledger.v1.LedgerService.CheckBalances
+   */
+  checkBalances: {
+    methodKind: "unary";
+    input: typeof CheckBalancesRequestSchema;
+    output: typeof CheckBalancesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_ledger_v1_ledger, 0);

@@ -1,0 +1,170 @@
+import { sql, type DatabaseTransactionConnection } from "@money/db";
+import type { BalanceFigures } from "../domain/balances/balance.js";
+import type {
+  EntryRecord,
+  HoldRecord,
+  StatusChangeRecord,
+  TransactionRecord,
+} from "../domain/transactions/transaction.js";
+
+export interface JournalWrite {
+  created: readonly TransactionRecord[];
+  /** Existing transactions whose status, amount or reversed total changed (never one created here). */
+  updated: readonly TransactionRecord[];
+  entries: readonly EntryRecord[];
+  statusChanges: readonly StatusChangeRecord[];
+  holdsOpened: readonly { transactionId: string; hold: HoldRecord; createdAt: Date }[];
+  holdsResolved: readonly { transactionId: string; hold: HoldRecord; resolvedAt: Date }[];
+  /** The final balance rows of the accounts touched, locked by the caller. */
+  balances: readonly { accountId: string; figures: BalanceFigures }[];
+}
+
+const iso = (date: Date) => date.toISOString();
+
+/**
+ * Writes a unit of work in one statement: each part is a data-modifying CTE
+ * over arrays (unnest), so a thousand transactions are one round trip. The
+ * foreign keys from entries and holds to the transactions inserted alongside
+ * are checked at the end of the statement, when those rows exist.
+ */
+export async function writeJournal(tx: DatabaseTransactionConnection, w: JournalWrite): Promise<void> {
+  const parts = [];
+  if (w.created.length > 0) {
+    parts.push(sql.fragment`new_transactions AS (
+      INSERT INTO transactions (id, kind, purpose, status, currency, amount_minor, reversed_minor,
+        reverses_transaction_id, external_ref, description, reason, metadata, effective_at, created_at,
+        performed_by, performed_by_role)
+      SELECT * FROM ${sql.unnest(
+        w.created.map((t) => [
+          t.id,
+          t.kind,
+          t.purpose,
+          t.status,
+          t.currency?.code ?? null,
+          t.amountMinor?.toString() ?? null,
+          t.reversedMinor.toString(),
+          t.reversesTransactionId,
+          t.externalRef,
+          t.description,
+          t.reason,
+          JSON.stringify(t.metadata),
+          iso(t.effectiveAt),
+          iso(t.createdAt),
+          t.performedBy,
+          t.performedByRole,
+        ]),
+        [
+          "uuid",
+          "text",
+          "text",
+          "text",
+          "text",
+          "int8",
+          "int8",
+          "uuid",
+          "text",
+          "text",
+          "text",
+          "jsonb",
+          "timestamptz",
+          "timestamptz",
+          "text",
+          "text",
+        ],
+      )})`);
+  }
+  if (w.updated.length > 0) {
+    parts.push(sql.fragment`updated_transactions AS (
+      UPDATE transactions t SET status = u.status, amount_minor = u.amount_minor, reversed_minor = u.reversed_minor
+      FROM ${sql.unnest(
+        w.updated.map((t) => [t.id, t.status, t.amountMinor?.toString() ?? null, t.reversedMinor.toString()]),
+        ["uuid", "text", "int8", "int8"],
+      )} AS u(id, status, amount_minor, reversed_minor)
+      WHERE t.id = u.id)`);
+  }
+  if (w.entries.length > 0) {
+    parts.push(sql.fragment`new_entries AS (
+      INSERT INTO entries (account_id, account_version, transaction_id, direction, amount_minor,
+        balance_before_minor, balance_after_minor, posted_at)
+      SELECT * FROM ${sql.unnest(
+        w.entries.map((e) => [
+          e.accountId,
+          e.accountVersion.toString(),
+          e.transactionId,
+          e.direction,
+          e.amountMinor.toString(),
+          e.balanceBeforeMinor.toString(),
+          e.balanceAfterMinor.toString(),
+          iso(e.postedAt),
+        ]),
+        ["uuid", "int8", "uuid", "text", "int8", "int8", "int8", "timestamptz"],
+      )})`);
+  }
+  if (w.statusChanges.length > 0) {
+    parts.push(sql.fragment`new_history AS (
+      INSERT INTO transaction_status_history (transaction_id, from_status, to_status, performed_by,
+        performed_by_role, reason, changed_at)
+      SELECT * FROM ${sql.unnest(
+        w.statusChanges.map((c) => [
+          c.transactionId,
+          c.from,
+          c.to,
+          c.performedBy,
+          c.performedByRole,
+          c.reason,
+          iso(c.changedAt),
+        ]),
+        ["uuid", "text", "text", "text", "text", "text", "timestamptz"],
+      )})`);
+  }
+  if (w.holdsOpened.length > 0) {
+    parts.push(sql.fragment`new_holds AS (
+      INSERT INTO holds (transaction_id, debit_account_id, credit_account_id, amount_minor, status,
+        expires_at, created_at)
+      SELECT * FROM ${sql.unnest(
+        w.holdsOpened.map(({ transactionId, hold, createdAt }) => [
+          transactionId,
+          hold.debitAccountId,
+          hold.creditAccountId,
+          hold.amountMinor.toString(),
+          hold.status,
+          iso(hold.expiresAt),
+          iso(createdAt),
+        ]),
+        ["uuid", "uuid", "uuid", "int8", "text", "timestamptz", "timestamptz"],
+      )})`);
+  }
+  if (w.holdsResolved.length > 0) {
+    parts.push(sql.fragment`resolved_holds AS (
+      UPDATE holds h SET status = u.status, posted_minor = u.posted_minor, resolved_at = u.resolved_at
+      FROM ${sql.unnest(
+        w.holdsResolved.map(({ transactionId, hold, resolvedAt }) => [
+          transactionId,
+          hold.status,
+          hold.postedMinor?.toString() ?? null,
+          iso(resolvedAt),
+        ]),
+        ["uuid", "text", "int8", "timestamptz"],
+      )} AS u(transaction_id, status, posted_minor, resolved_at)
+      WHERE h.transaction_id = u.transaction_id)`);
+  }
+  if (w.balances.length > 0) {
+    parts.push(sql.fragment`updated_balances AS (
+      UPDATE balances b SET posted_debits_minor = u.posted_debits, posted_credits_minor = u.posted_credits,
+        pending_debits_minor = u.pending_debits, pending_credits_minor = u.pending_credits, version = u.version
+      FROM ${sql.unnest(
+        w.balances.map(({ accountId, figures: f }) => [
+          accountId,
+          f.postedDebitsMinor.toString(),
+          f.postedCreditsMinor.toString(),
+          f.pendingDebitsMinor.toString(),
+          f.pendingCreditsMinor.toString(),
+          f.version.toString(),
+        ]),
+        ["uuid", "int8", "int8", "int8", "int8", "int8"],
+      )} AS u(account_id, posted_debits, posted_credits, pending_debits, pending_credits, version)
+      WHERE b.account_id = u.account_id)`);
+  }
+  if (parts.length === 0) return;
+  await tx.query(sql.unsafe`WITH ${sql.join(parts, sql.fragment`, `)} SELECT 1`);
+}

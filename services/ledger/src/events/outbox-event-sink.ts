@@ -1,0 +1,135 @@
+import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import type { DatabaseTransactionConnection } from "@money/db";
+import { TOPICS, type AuditEntry, type AuditRecorder, type NewEvent } from "@money/kafka";
+import { formatAmount } from "@money/money";
+import {
+  PendingCreatedSchema,
+  PendingVoidedSchema,
+  TransactionPostedSchema,
+  TransactionReversedSchema,
+  TransactionStatusChangedSchema,
+} from "@money/proto/ledger/v1/ledger_pb";
+import { actorOf, type Caller } from "@money/rpc";
+import type { LedgerEventSink, StampedEvent } from "../domain/ledger-events.js";
+import { transactionAuditView, type TransactionRecord } from "../domain/transactions/transaction.js";
+import { statusChangeToWire, transactionToWire } from "../rpc/transaction-mapper.js";
+
+/**
+ * Writes the ledger's events to its outbox in the caller's transaction: per
+ * fact, a domain event on `ledger.transactions` (keyed by transaction id, so
+ * one transaction's events stay in order) and an audit event on
+ * `audit.events`, all in one statement.
+ */
+export class OutboxEventSink implements LedgerEventSink {
+  constructor(private readonly audit: AuditRecorder) {}
+
+  async write(
+    tx: DatabaseTransactionConnection,
+    events: readonly StampedEvent[],
+    caller: Caller,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    const actor = actorOf(caller);
+    const facts = events.map(factOf);
+    const records = events.map((event): AuditEntry => ({
+      ...auditOf(event),
+      actor,
+      objectType: "transaction",
+    }));
+    await this.audit.recordMany(tx, records, facts);
+  }
+}
+
+function factOf(event: StampedEvent): NewEvent<DescMessage> {
+  switch (event.type) {
+    case "transaction_posted":
+      return fact(
+        event,
+        event.transaction.id,
+        create(TransactionPostedSchema, { transaction: transactionToWire(event.transaction) }),
+      );
+    case "pending_created":
+      return fact(
+        event,
+        event.transaction.id,
+        create(PendingCreatedSchema, { transaction: transactionToWire(event.transaction) }),
+      );
+    case "pending_voided":
+      return fact(
+        event,
+        event.transaction.id,
+        create(PendingVoidedSchema, { transaction: transactionToWire(event.transaction) }),
+      );
+    case "transaction_reversed":
+      return fact(
+        event,
+        event.original.id,
+        create(TransactionReversedSchema, {
+          reversal: transactionToWire(event.reversal),
+          originalTransactionId: event.original.id,
+          originalReversedAmount: formatAmount(event.original.reversedMinor, event.original.currency!),
+        }),
+      );
+    case "status_changed":
+      return fact(
+        event,
+        event.change.transactionId,
+        create(TransactionStatusChangedSchema, {
+          transactionId: event.change.transactionId,
+          change: statusChangeToWire(event.change),
+        }),
+      );
+  }
+}
+
+/** A reversal is keyed by its original, so the original's events and its reversals stay in order. */
+function fact<Desc extends DescMessage>(
+  event: StampedEvent,
+  aggregateId: string,
+  payload: MessageShape<Desc> & { $typeName: string },
+): NewEvent<DescMessage> {
+  const schemas: Record<StampedEvent["type"], DescMessage> = {
+    transaction_posted: TransactionPostedSchema,
+    pending_created: PendingCreatedSchema,
+    pending_voided: PendingVoidedSchema,
+    transaction_reversed: TransactionReversedSchema,
+    status_changed: TransactionStatusChangedSchema,
+  };
+  return {
+    topic: TOPICS.ledgerTransactions.topic,
+    schema: schemas[event.type],
+    payload,
+    aggregateType: "transaction",
+    aggregateId,
+    occurredAt: event.occurredAt,
+  };
+}
+
+function auditOf(event: StampedEvent): Omit<AuditEntry, "actor" | "objectType"> {
+  const about = (action: string, transaction: TransactionRecord) => ({
+    action,
+    objectId: transaction.id,
+    after: transactionAuditView(transaction),
+    reason: transaction.reason,
+    occurredAt: event.occurredAt,
+  });
+  switch (event.type) {
+    case "transaction_posted":
+      return about("transaction.posted", event.transaction);
+    case "pending_created":
+      return about("transaction.pending_created", event.transaction);
+    case "pending_voided":
+      return about("transaction.pending_voided", event.transaction);
+    case "transaction_reversed":
+      return { ...about("transaction.reversed", event.reversal), correlationId: event.original.id };
+    case "status_changed":
+      return {
+        action: "transaction.status_changed",
+        objectId: event.change.transactionId,
+        before: { status: event.change.from ?? "" },
+        after: { status: event.change.to },
+        reason: event.change.reason,
+        occurredAt: event.occurredAt,
+      };
+  }
+}
