@@ -1,17 +1,52 @@
 import { fileURLToPath } from "node:url";
+import { file_loyalty_v1_events } from "@money/proto/loyalty/v1/events_pb";
 import { file_loyalty_v1_loyalty, LoyaltyService } from "@money/proto/loyalty/v1/loyalty_pb";
 import type { ServiceDefinition } from "@money/runtime";
-import { PLATFORM_CODES } from "@money/rpc";
+import { systemClock, type Clock } from "./domain/clock.js";
+import { VerifiedPinCache } from "./domain/staff/pin-hash.js";
+import { ExpiryJob } from "./jobs/expiry-job.js";
+import { LOYALTY_ACCESS } from "./rpc/access-policy.js";
+import { Callers } from "./rpc/callers.js";
+import { DeviceTokens } from "./rpc/device-tokens.js";
+import { LOYALTY_ERROR_CODES } from "./rpc/error-codes.js";
+import { loyaltyHandlers } from "./rpc/loyalty-handlers.js";
 
-export const loyaltyService: ServiceDefinition = {
-  name: "loyalty",
-  defaultPort: 7002,
-  migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
-  services: [LoyaltyService],
-  files: [file_loyalty_v1_loyalty],
-  policy: {},
-  errors: PLATFORM_CODES,
-  build: () => ({
-    routes: (router) => router.service(LoyaltyService, {}),
-  }),
-};
+const DEFAULT_EXPIRY_INTERVAL_MS = 60_000;
+
+/**
+ * The loyalty service. `clock` is for tests that need time to pass (expiry,
+ * cooldowns, PIN locks); the expiry job runs every LOYALTY_EXPIRY_INTERVAL_MS
+ * (0 turns it off).
+ */
+export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDefinition {
+  return {
+    name: "loyalty",
+    defaultPort: 7002,
+    migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
+    services: [LoyaltyService],
+    files: [file_loyalty_v1_loyalty, file_loyalty_v1_events],
+    policy: LOYALTY_ACCESS,
+    errors: LOYALTY_ERROR_CODES,
+    build: ({ pool, outbox, audit, log, env }) => {
+      const deps = { outbox, audit, clock: options.clock ?? systemClock, pins: new VerifiedPinCache() };
+      const intervalMs = Number.parseInt(
+        env["LOYALTY_EXPIRY_INTERVAL_MS"] ?? String(DEFAULT_EXPIRY_INTERVAL_MS),
+        10,
+      );
+      const expiry = new ExpiryJob(pool, deps, intervalMs, log);
+      const handlers = loyaltyHandlers({
+        pool,
+        deps,
+        callers: new Callers(pool, deps),
+        deviceTokens: new DeviceTokens(env),
+      });
+      return {
+        routes: (router) => router.service(LoyaltyService, handlers),
+        start: async () => expiry.start(),
+        stop: () => expiry.stop(),
+      };
+    },
+  };
+}
+
+export const loyaltyService: ServiceDefinition = createLoyaltyService();

@@ -2,21 +2,2678 @@
 // @generated from file loyalty/v1/loyalty.proto (package loyalty.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file loyalty/v1/loyalty.proto.
  */
 export const file_loyalty_v1_loyalty: GenFile = /*@__PURE__*/
-  fileDesc("Chhsb3lhbHR5L3YxL2xveWFsdHkucHJvdG8SCmxveWFsdHkudjEyEAoOTG95YWx0eVNlcnZpY2ViBnByb3RvMw");
+  fileDesc("Chhsb3lhbHR5L3YxL2xveWFsdHkucHJvdG8SCmxveWFsdHkudjEiSQoGUmV3YXJkEgwKBGNvZGUYASABKAkSDAoEbmFtZRgCIAEoCRITCgtwb2ludHNfY29zdBgDIAEoAxIOCgZhY3RpdmUYBCABKAgicwoJRGFpbHlDYXBzEhcKD3N0YW1wc19wZXJfY2FyZBgBIAEoBRIXCg9wb2ludHNfcGVyX2NhcmQYAiABKAMSGQoRc3RhbXBzX3Blcl9kZXZpY2UYAyABKAUSGQoRcG9pbnRzX3Blcl9kZXZpY2UYBCABKAMihAUKB1Byb2dyYW0SEwoLbWVyY2hhbnRfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghjdXJyZW5jeRgDIAEoCRIZChFzdGFtcHNfcGVyX3Jld2FyZBgEIAEoBRIZChFzdGFtcF9yZXdhcmRfbmFtZRgFIAEoCRIcChRtYXhfc3RhbXBzX3Blcl92aXNpdBgGIAEoBRIeChZzdGFtcF9jb29sZG93bl9zZWNvbmRzGAcgASgFEhcKD3BvaW50c19wZXJfdW5pdBgIIAEoCRIzCg9wb2ludHNfcm91bmRpbmcYCSABKA4yGi5sb3lhbHR5LnYxLlBvaW50c1JvdW5kaW5nEhUKDW1pbmltdW1fc3BlbmQYCiABKAkSHAoUd2VsY29tZV9ib251c19wb2ludHMYCyABKAMSLwoNcG9pbnRzX2V4cGlyeRgMIAEoDjIYLmxveWFsdHkudjEuUG9pbnRzRXhwaXJ5EhoKEnBvaW50c19leHBpcnlfZGF5cxgNIAEoBRIYChBwb2ludHNfbG9ja19kYXlzGA4gASgFEhoKEmV4cGlyaW5nX3Nvb25fZGF5cxgPIAEoBRI1ChBzaG9ydGZhbGxfcG9saWN5GBAgASgOMhsubG95YWx0eS52MS5TaG9ydGZhbGxQb2xpY3kSKQoKZGFpbHlfY2FwcxgRIAEoCzIVLmxveWFsdHkudjEuRGFpbHlDYXBzEhgKEHBpbl9tYXhfYXR0ZW1wdHMYEiABKAUSGAoQcGluX2xvY2tfc2Vjb25kcxgTIAEoBRIjCgdyZXdhcmRzGBQgAygLMhIubG95YWx0eS52MS5SZXdhcmQSDwoHdmVyc2lvbhgVIAEoAyKbAQoFU3RvcmUSCgoCaWQYASABKAkSEwoLbWVyY2hhbnRfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIRCgl0aW1lX3pvbmUYBCABKAkSIAoYcG9pbnRzX3Blcl91bml0X292ZXJyaWRlGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInoKC1N0YWZmTWVtYmVyEgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRI0ChBwaW5fbG9ja2VkX3VudGlsGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKKAQoGRGV2aWNlEgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEhAKCHN0b3JlX2lkGAMgASgJEg0KBWxhYmVsGAQgASgJEg8KB3Jldm9rZWQYBSABKAgSLQoJcGFpcmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKTAQoNUG9pbnRzQmFsYW5jZRIPCgdiYWxhbmNlGAEgASgDEhEKCWF2YWlsYWJsZRgCIAEoAxIOCgZsb2NrZWQYAyABKAMSFQoNZXhwaXJpbmdfc29vbhgEIAEoAxI3ChNleHBpcmluZ19zb29uX3VudGlsGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLHAgoEQ2FyZBIKCgJpZBgBIAEoCRITCgttZXJjaGFudF9pZBgCIAEoCRIUCgxjdXN0b21lcl9yZWYYAyABKAkSEwoLY2FyZF9udW1iZXIYBCABKAkSEgoKcXJfcGF5bG9hZBgFIAEoCRImCgZzdGF0dXMYBiABKA4yFi5sb3lhbHR5LnYxLkNhcmRTdGF0dXMSFQoNc3RhdHVzX3JlYXNvbhgHIAEoCRIOCgZzdGFtcHMYCCABKAUSKQoGcG9pbnRzGAkgASgLMhkubG95YWx0eS52MS5Qb2ludHNCYWxhbmNlEi8KC2Vucm9sbGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI0ChBsYXN0X2FjdGl2aXR5X2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLmBQoSTG95YWx0eVRyYW5zYWN0aW9uEgoKAmlkGAEgASgJEikKBHR5cGUYAiABKA4yGy5sb3lhbHR5LnYxLlRyYW5zYWN0aW9uVHlwZRITCgttZXJjaGFudF9pZBgDIAEoCRIQCghzdG9yZV9pZBgEIAEoCRIPCgdjYXJkX2lkGAUgASgJEhAKCHN0YWZmX2lkGAYgASgJEiEKGWFjdGluZ190ZXJtaW5hbF9kZXZpY2VfaWQYByABKAkSFAoMcHJpbmNpcGFsX2lkGAggASgJEhYKDnByaW5jaXBhbF9yb2xlGAkgASgJEgoKAmlwGAogASgJEhIKCnVzZXJfYWdlbnQYCyABKAkSFwoPb3JkZXJfcmVmZXJlbmNlGAwgASgJEhcKD3B1cmNoYXNlX2Ftb3VudBgNIAEoCRIXCg9yZWZ1bmRlZF9hbW91bnQYDiABKAkSEAoIY3VycmVuY3kYDyABKAkSEwoLcmV3YXJkX2NvZGUYECABKAkSEwoLcmV3YXJkX25hbWUYESABKAkSDQoFbm90ZXMYEiABKAkSHgoWcmVsYXRlZF90cmFuc2FjdGlvbl9pZBgTIAEoCRIPCgdzYWdhX2lkGBQgASgJEjIKDnRyYW5zYWN0aW9uX2F0GBUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxzdGFtcHNfZGVsdGEYFiABKAUSFAoMcG9pbnRzX2RlbHRhGBcgASgDEhwKFHN0YW1wc19iYWxhbmNlX2FmdGVyGBggASgFEhwKFHBvaW50c19iYWxhbmNlX2FmdGVyGBkgASgDEhgKEHN0YW1wc19jYW5jZWxsZWQYGiABKAUSGAoQcG9pbnRzX2NhbmNlbGxlZBgbIAEoAxIeChZwb2ludHNfYWxyZWFkeV9leHBpcmVkGBwgASgDEhcKD3BvaW50c19mb3JnaXZlbhgdIAEoAxIOCgZsb3RfaWQYHiABKAkiMAoPU3RhZmZDcmVkZW50aWFsEhAKCHN0YWZmX2lkGAEgASgJEgsKA3BpbhgCIAEoCSJtChdDb25maWd1cmVQcm9ncmFtUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSEwoLbWVyY2hhbnRfaWQYAiABKAkSJAoHcHJvZ3JhbRgDIAEoCzITLmxveWFsdHkudjEuUHJvZ3JhbSJAChhDb25maWd1cmVQcm9ncmFtUmVzcG9uc2USJAoHcHJvZ3JhbRgBIAEoCzITLmxveWFsdHkudjEuUHJvZ3JhbSIoChFHZXRQcm9ncmFtUmVxdWVzdBITCgttZXJjaGFudF9pZBgBIAEoCSI6ChJHZXRQcm9ncmFtUmVzcG9uc2USJAoHcHJvZ3JhbRgBIAEoCzITLmxveWFsdHkudjEuUHJvZ3JhbSKFAQoSQ3JlYXRlU3RvcmVSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRITCgttZXJjaGFudF9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhEKCXRpbWVfem9uZRgEIAEoCRIgChhwb2ludHNfcGVyX3VuaXRfb3ZlcnJpZGUYBSABKAkiNwoTQ3JlYXRlU3RvcmVSZXNwb25zZRIgCgVzdG9yZRgBIAEoCzIRLmxveWFsdHkudjEuU3RvcmUiawoYQ3JlYXRlU3RhZmZNZW1iZXJSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRITCgttZXJjaGFudF9pZBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSCwoDcGluGAQgASgJIkoKGUNyZWF0ZVN0YWZmTWVtYmVyUmVzcG9uc2USLQoMc3RhZmZfbWVtYmVyGAEgASgLMhcubG95YWx0eS52MS5TdGFmZk1lbWJlciJSChVVbmxvY2tTdGFmZlBpblJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhAKCHN0YWZmX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJHChZVbmxvY2tTdGFmZlBpblJlc3BvbnNlEi0KDHN0YWZmX21lbWJlchgBIAEoCzIXLmxveWFsdHkudjEuU3RhZmZNZW1iZXIicAoYQ3JlYXRlUGFpcmluZ0NvZGVSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIQCghzdG9yZV9pZBgCIAEoCRIUCgxkZXZpY2VfbGFiZWwYAyABKAkSEwoLdHRsX3NlY29uZHMYBCABKAUiYQoZQ3JlYXRlUGFpcmluZ0NvZGVSZXNwb25zZRIUCgxwYWlyaW5nX2NvZGUYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQgoRUGFpckRldmljZVJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhQKDHBhaXJpbmdfY29kZRgCIAEoCSKLAQoSUGFpckRldmljZVJlc3BvbnNlEiIKBmRldmljZRgBIAEoCzISLmxveWFsdHkudjEuRGV2aWNlEhQKDGRldmljZV90b2tlbhgCIAEoCRI7ChdkZXZpY2VfdG9rZW5fZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiUQoTUmV2b2tlRGV2aWNlUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSEQoJZGV2aWNlX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSI6ChRSZXZva2VEZXZpY2VSZXNwb25zZRIiCgZkZXZpY2UYASABKAsyEi5sb3lhbHR5LnYxLkRldmljZSK+AQoRRW5yb2xsQ2FyZFJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEhAKCHN0b3JlX2lkGAMgASgJEhQKDGN1c3RvbWVyX3JlZhgEIAEoCRITCgtjYXJkX251bWJlchgFIAEoCRISCgpxcl9wYXlsb2FkGAYgASgJEioKBXN0YWZmGAcgASgLMhsubG95YWx0eS52MS5TdGFmZkNyZWRlbnRpYWwiagoSRW5yb2xsQ2FyZFJlc3BvbnNlEh4KBGNhcmQYASABKAsyEC5sb3lhbHR5LnYxLkNhcmQSNAoMdHJhbnNhY3Rpb25zGAIgAygLMh4ubG95YWx0eS52MS5Mb3lhbHR5VHJhbnNhY3Rpb24iIQoOR2V0Q2FyZFJlcXVlc3QSDwoHY2FyZF9pZBgBIAEoCSIxCg9HZXRDYXJkUmVzcG9uc2USHgoEY2FyZBgBIAEoCzIQLmxveWFsdHkudjEuQ2FyZCJcChFMb29rdXBDYXJkUmVxdWVzdBITCgttZXJjaGFudF9pZBgBIAEoCRIVCgtjYXJkX251bWJlchgCIAEoCUgAEhQKCnFyX3BheWxvYWQYAyABKAlIAEIFCgNrZXkiNAoSTG9va3VwQ2FyZFJlc3BvbnNlEh4KBGNhcmQYASABKAsyEC5sb3lhbHR5LnYxLkNhcmQifQoVRGVhY3RpdmF0ZUNhcmRSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIPCgdjYXJkX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIqCgVzdGFmZhgEIAEoCzIbLmxveWFsdHkudjEuU3RhZmZDcmVkZW50aWFsIm0KFkRlYWN0aXZhdGVDYXJkUmVzcG9uc2USHgoEY2FyZBgBIAEoCzIQLmxveWFsdHkudjEuQ2FyZBIzCgt0cmFuc2FjdGlvbhgCIAEoCzIeLmxveWFsdHkudjEuTG95YWx0eVRyYW5zYWN0aW9uIn0KFVJlYWN0aXZhdGVDYXJkUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSDwoHY2FyZF9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSKgoFc3RhZmYYBCABKAsyGy5sb3lhbHR5LnYxLlN0YWZmQ3JlZGVudGlhbCJtChZSZWFjdGl2YXRlQ2FyZFJlc3BvbnNlEh4KBGNhcmQYASABKAsyEC5sb3lhbHR5LnYxLkNhcmQSMwoLdHJhbnNhY3Rpb24YAiABKAsyHi5sb3lhbHR5LnYxLkxveWFsdHlUcmFuc2FjdGlvbiKxAQoPQWRkU3RhbXBSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIPCgdjYXJkX2lkGAIgASgJEg4KBnN0YW1wcxgDIAEoBRIQCghzdG9yZV9pZBgEIAEoCRIqCgVzdGFmZhgFIAEoCzIbLmxveWFsdHkudjEuU3RhZmZDcmVkZW50aWFsEhcKD29yZGVyX3JlZmVyZW5jZRgGIAEoCRINCgVub3RlcxgHIAEoCSJnChBBZGRTdGFtcFJlc3BvbnNlEjMKC3RyYW5zYWN0aW9uGAEgASgLMh4ubG95YWx0eS52MS5Mb3lhbHR5VHJhbnNhY3Rpb24SHgoEY2FyZBgCIAEoCzIQLmxveWFsdHkudjEuQ2FyZCKMAQoTUmVkZWVtU3RhbXBzUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSDwoHY2FyZF9pZBgCIAEoCRIQCghzdG9yZV9pZBgDIAEoCRIqCgVzdGFmZhgEIAEoCzIbLmxveWFsdHkudjEuU3RhZmZDcmVkZW50aWFsEg0KBW5vdGVzGAUgASgJImsKFFJlZGVlbVN0YW1wc1Jlc3BvbnNlEjMKC3RyYW5zYWN0aW9uGAEgASgLMh4ubG95YWx0eS52MS5Mb3lhbHR5VHJhbnNhY3Rpb24SHgoEY2FyZBgCIAEoCzIQLmxveWFsdHkudjEuQ2FyZCLOAQoRRWFyblBvaW50c1JlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEg8KB2NhcmRfaWQYAiABKAkSEAoIc3RvcmVfaWQYAyABKAkSKgoFc3RhZmYYBCABKAsyGy5sb3lhbHR5LnYxLlN0YWZmQ3JlZGVudGlhbBIXCg9vcmRlcl9yZWZlcmVuY2UYBSABKAkSFwoPcHVyY2hhc2VfYW1vdW50GAYgASgJEhAKCGN1cnJlbmN5GAcgASgJEg0KBW5vdGVzGAggASgJImkKEkVhcm5Qb2ludHNSZXNwb25zZRIzCgt0cmFuc2FjdGlvbhgBIAEoCzIeLmxveWFsdHkudjEuTG95YWx0eVRyYW5zYWN0aW9uEh4KBGNhcmQYAiABKAsyEC5sb3lhbHR5LnYxLkNhcmQiugEKE1JlZGVlbVBvaW50c1JlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEg8KB2NhcmRfaWQYAiABKAkSEAoIc3RvcmVfaWQYAyABKAkSKgoFc3RhZmYYBCABKAsyGy5sb3lhbHR5LnYxLlN0YWZmQ3JlZGVudGlhbBITCgtyZXdhcmRfY29kZRgFIAEoCRIXCg9vcmRlcl9yZWZlcmVuY2UYBiABKAkSDQoFbm90ZXMYByABKAkiawoUUmVkZWVtUG9pbnRzUmVzcG9uc2USMwoLdHJhbnNhY3Rpb24YASABKAsyHi5sb3lhbHR5LnYxLkxveWFsdHlUcmFuc2FjdGlvbhIeCgRjYXJkGAIgASgLMhAubG95YWx0eS52MS5DYXJkIqEBChFWb2lkU3RhbXBzUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSFgoOdHJhbnNhY3Rpb25faWQYAiABKAkSDgoGc3RhbXBzGAMgASgFEhAKCHN0b3JlX2lkGAQgASgJEioKBXN0YWZmGAUgASgLMhsubG95YWx0eS52MS5TdGFmZkNyZWRlbnRpYWwSDQoFbm90ZXMYBiABKAkiaQoSVm9pZFN0YW1wc1Jlc3BvbnNlEjMKC3RyYW5zYWN0aW9uGAEgASgLMh4ubG95YWx0eS52MS5Mb3lhbHR5VHJhbnNhY3Rpb24SHgoEY2FyZBgCIAEoCzIQLmxveWFsdHkudjEuQ2FyZCKhAQoRVm9pZFBvaW50c1JlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhYKDnRyYW5zYWN0aW9uX2lkGAIgASgJEg4KBnBvaW50cxgDIAEoAxIQCghzdG9yZV9pZBgEIAEoCRIqCgVzdGFmZhgFIAEoCzIbLmxveWFsdHkudjEuU3RhZmZDcmVkZW50aWFsEg0KBW5vdGVzGAYgASgJImkKElZvaWRQb2ludHNSZXNwb25zZRIzCgt0cmFuc2FjdGlvbhgBIAEoCzIeLmxveWFsdHkudjEuTG95YWx0eVRyYW5zYWN0aW9uEh4KBGNhcmQYAiABKAsyEC5sb3lhbHR5LnYxLkNhcmQidQoNQWRqdXN0UmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSDwoHY2FyZF9pZBgCIAEoCRIUCgxzdGFtcHNfZGVsdGEYAyABKAUSFAoMcG9pbnRzX2RlbHRhGAQgASgDEg4KBnJlYXNvbhgFIAEoCSJlCg5BZGp1c3RSZXNwb25zZRIzCgt0cmFuc2FjdGlvbhgBIAEoCzIeLmxveWFsdHkudjEuTG95YWx0eVRyYW5zYWN0aW9uEh4KBGNhcmQYAiABKAsyEC5sb3lhbHR5LnYxLkNhcmQiQwoTRXhwaXJlUG9pbnRzUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSEwoLbWVyY2hhbnRfaWQYAiABKAkiRAoURXhwaXJlUG9pbnRzUmVzcG9uc2USFAoMbG90c19leHBpcmVkGAEgASgFEhYKDnBvaW50c19leHBpcmVkGAIgASgDIr0BChZSZXZlcnNlRm9yT3JkZXJSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRITCgttZXJjaGFudF9pZBgCIAEoCRIXCg9vcmRlcl9yZWZlcmVuY2UYAyABKAkSFwoPcmVmdW5kZWRfYW1vdW50GAQgASgJEiAKGG9yaWdpbmFsX3B1cmNoYXNlX2Ftb3VudBgFIAEoCRIQCghjdXJyZW5jeRgGIAEoCRIPCgdzYWdhX2lkGAcgASgJIsMCChdSZXZlcnNlRm9yT3JkZXJSZXNwb25zZRIsCgdvdXRjb21lGAEgASgOMhsubG95YWx0eS52MS5SZXZlcnNhbE91dGNvbWUSMwoLdHJhbnNhY3Rpb24YAiABKAsyHi5sb3lhbHR5LnYxLkxveWFsdHlUcmFuc2FjdGlvbhIYChBwb2ludHNfY2FuY2VsbGVkGAMgASgDEhcKD3BvaW50c19yZXZlcnNlZBgEIAEoAxIeChZwb2ludHNfYWxyZWFkeV9leHBpcmVkGAUgASgDEhcKD3BvaW50c19mb3JnaXZlbhgGIAEoAxIbChNvcmRlcl9wb2ludHNfZWFybmVkGAcgASgDEh4KFm9yZGVyX3BvaW50c19jYW5jZWxsZWQYCCABKAMSHAoUcG9pbnRzX2JhbGFuY2VfYWZ0ZXIYCSABKAMihAIKF0xpc3RUcmFuc2FjdGlvbnNSZXF1ZXN0EhEKB2NhcmRfaWQYASABKAlIABISCghzdG9yZV9pZBgCIAEoCUgAEhUKC21lcmNoYW50X2lkGAMgASgJSAASEwoJZGV2aWNlX2lkGAQgASgJSAASEgoIc3RhZmZfaWQYBSABKAlIABIoCgRmcm9tGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgJ0bxgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAggASgFEhIKCnBhZ2VfdG9rZW4YCSABKAlCCQoHc3ViamVjdCJpChhMaXN0VHJhbnNhY3Rpb25zUmVzcG9uc2USNAoMdHJhbnNhY3Rpb25zGAEgAygLMh4ubG95YWx0eS52MS5Mb3lhbHR5VHJhbnNhY3Rpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkYKG0dldFN0b3JlRGFpbHlTdW1tYXJ5UmVxdWVzdBIQCghzdG9yZV9pZBgBIAEoCRIVCg1idXNpbmVzc19kYXRlGAIgASgJIr4CChxHZXRTdG9yZURhaWx5U3VtbWFyeVJlc3BvbnNlEhAKCHN0b3JlX2lkGAEgASgJEhUKDWJ1c2luZXNzX2RhdGUYAiABKAkSEQoJdGltZV96b25lGAMgASgJEhQKDHRyYW5zYWN0aW9ucxgEIAEoAxINCgVjYXJkcxgFIAEoAxIWCg5jYXJkc19lbnJvbGxlZBgGIAEoAxIUCgxzdGFtcHNfYWRkZWQYByABKAMSHgoWc3RhbXBfcmV3YXJkc19yZWRlZW1lZBgIIAEoAxIVCg1wb2ludHNfZWFybmVkGAkgASgDEhcKD3BvaW50c19yZWRlZW1lZBgKIAEoAxIVCg1wb2ludHNfdm9pZGVkGAsgASgDEhYKDnB1cmNoYXNlX3RvdGFsGAwgASgJEhAKCGN1cnJlbmN5GA0gASgJKp8BCg5Qb2ludHNSb3VuZGluZxIfChtQT0lOVFNfUk9VTkRJTkdfVU5TUEVDSUZJRUQQABIYChRQT0lOVFNfUk9VTkRJTkdfRE9XThABEhsKF1BPSU5UU19ST1VORElOR19IQUxGX1VQEAISHQoZUE9JTlRTX1JPVU5ESU5HX0hBTEZfRVZFThADEhYKElBPSU5UU19ST1VORElOR19VUBAEKosBCgxQb2ludHNFeHBpcnkSHQoZUE9JTlRTX0VYUElSWV9VTlNQRUNJRklFRBAAEhcKE1BPSU5UU19FWFBJUllfTkVWRVIQARIfChtQT0lOVFNfRVhQSVJZX0FGVEVSX0VBUk5JTkcQAhIiCh5QT0lOVFNfRVhQSVJZX0FGVEVSX0lOQUNUSVZJVFkQAyp+Cg9TaG9ydGZhbGxQb2xpY3kSIAocU0hPUlRGQUxMX1BPTElDWV9VTlNQRUNJRklFRBAAEisKJ1NIT1JURkFMTF9QT0xJQ1lfQUxMT1dfTkVHQVRJVkVfQkFMQU5DRRABEhwKGFNIT1JURkFMTF9QT0xJQ1lfRk9SR0lWRRACKlsKCkNhcmRTdGF0dXMSGwoXQ0FSRF9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJDQVJEX1NUQVRVU19BQ1RJVkUQARIYChRDQVJEX1NUQVRVU19JTkFDVElWRRACKo0ECg9UcmFuc2FjdGlvblR5cGUSIAocVFJBTlNBQ1RJT05fVFlQRV9VTlNQRUNJRklFRBAAEiIKHlRSQU5TQUNUSU9OX1RZUEVfQ0FSRF9FTlJPTExFRBABEiIKHlRSQU5TQUNUSU9OX1RZUEVfV0VMQ09NRV9CT05VUxACEiAKHFRSQU5TQUNUSU9OX1RZUEVfU1RBTVBfQURERUQQAxIkCiBUUkFOU0FDVElPTl9UWVBFX1NUQU1QU19SRURFRU1FRBAEEiIKHlRSQU5TQUNUSU9OX1RZUEVfUE9JTlRTX0VBUk5FRBAFEiQKIFRSQU5TQUNUSU9OX1RZUEVfUE9JTlRTX1JFREVFTUVEEAYSIgoeVFJBTlNBQ1RJT05fVFlQRV9TVEFNUFNfVk9JREVEEAcSIgoeVFJBTlNBQ1RJT05fVFlQRV9QT0lOVFNfVk9JREVEEAgSJAogVFJBTlNBQ1RJT05fVFlQRV9QT0lOVFNfUkVWRVJTRUQQCRIdChlUUkFOU0FDVElPTl9UWVBFX0FESlVTVEVEEAoSIwofVFJBTlNBQ1RJT05fVFlQRV9QT0lOVFNfRVhQSVJFRBALEiUKIVRSQU5TQUNUSU9OX1RZUEVfQ0FSRF9ERUFDVElWQVRFRBAMEiUKIVRSQU5TQUNUSU9OX1RZUEVfQ0FSRF9SRUFDVElWQVRFRBANKt4BCg9SZXZlcnNhbE91dGNvbWUSIAocUkVWRVJTQUxfT1VUQ09NRV9VTlNQRUNJRklFRBAAEh0KGVJFVkVSU0FMX09VVENPTUVfUkVWRVJTRUQQARIzCi9SRVZFUlNBTF9PVVRDT01FX1JFVkVSU0VEX1dJVEhfTkVHQVRJVkVfQkFMQU5DRRACEiwKKFJFVkVSU0FMX09VVENPTUVfUkVWRVJTRURfV0lUSF9TSE9SVEZBTEwQAxInCiNSRVZFUlNBTF9PVVRDT01FX05PVEhJTkdfVE9fUkVWRVJTRRAEMucPCg5Mb3lhbHR5U2VydmljZRJdChBDb25maWd1cmVQcm9ncmFtEiMubG95YWx0eS52MS5Db25maWd1cmVQcm9ncmFtUmVxdWVzdBokLmxveWFsdHkudjEuQ29uZmlndXJlUHJvZ3JhbVJlc3BvbnNlEksKCkdldFByb2dyYW0SHS5sb3lhbHR5LnYxLkdldFByb2dyYW1SZXF1ZXN0Gh4ubG95YWx0eS52MS5HZXRQcm9ncmFtUmVzcG9uc2USTgoLQ3JlYXRlU3RvcmUSHi5sb3lhbHR5LnYxLkNyZWF0ZVN0b3JlUmVxdWVzdBofLmxveWFsdHkudjEuQ3JlYXRlU3RvcmVSZXNwb25zZRJgChFDcmVhdGVTdGFmZk1lbWJlchIkLmxveWFsdHkudjEuQ3JlYXRlU3RhZmZNZW1iZXJSZXF1ZXN0GiUubG95YWx0eS52MS5DcmVhdGVTdGFmZk1lbWJlclJlc3BvbnNlElcKDlVubG9ja1N0YWZmUGluEiEubG95YWx0eS52MS5VbmxvY2tTdGFmZlBpblJlcXVlc3QaIi5sb3lhbHR5LnYxLlVubG9ja1N0YWZmUGluUmVzcG9uc2USYAoRQ3JlYXRlUGFpcmluZ0NvZGUSJC5sb3lhbHR5LnYxLkNyZWF0ZVBhaXJpbmdDb2RlUmVxdWVzdBolLmxveWFsdHkudjEuQ3JlYXRlUGFpcmluZ0NvZGVSZXNwb25zZRJLCgpQYWlyRGV2aWNlEh0ubG95YWx0eS52MS5QYWlyRGV2aWNlUmVxdWVzdBoeLmxveWFsdHkudjEuUGFpckRldmljZVJlc3BvbnNlElEKDFJldm9rZURldmljZRIfLmxveWFsdHkudjEuUmV2b2tlRGV2aWNlUmVxdWVzdBogLmxveWFsdHkudjEuUmV2b2tlRGV2aWNlUmVzcG9uc2USSwoKRW5yb2xsQ2FyZBIdLmxveWFsdHkudjEuRW5yb2xsQ2FyZFJlcXVlc3QaHi5sb3lhbHR5LnYxLkVucm9sbENhcmRSZXNwb25zZRJCCgdHZXRDYXJkEhoubG95YWx0eS52MS5HZXRDYXJkUmVxdWVzdBobLmxveWFsdHkudjEuR2V0Q2FyZFJlc3BvbnNlEksKCkxvb2t1cENhcmQSHS5sb3lhbHR5LnYxLkxvb2t1cENhcmRSZXF1ZXN0Gh4ubG95YWx0eS52MS5Mb29rdXBDYXJkUmVzcG9uc2USVwoORGVhY3RpdmF0ZUNhcmQSIS5sb3lhbHR5LnYxLkRlYWN0aXZhdGVDYXJkUmVxdWVzdBoiLmxveWFsdHkudjEuRGVhY3RpdmF0ZUNhcmRSZXNwb25zZRJXCg5SZWFjdGl2YXRlQ2FyZBIhLmxveWFsdHkudjEuUmVhY3RpdmF0ZUNhcmRSZXF1ZXN0GiIubG95YWx0eS52MS5SZWFjdGl2YXRlQ2FyZFJlc3BvbnNlEkUKCEFkZFN0YW1wEhsubG95YWx0eS52MS5BZGRTdGFtcFJlcXVlc3QaHC5sb3lhbHR5LnYxLkFkZFN0YW1wUmVzcG9uc2USUQoMUmVkZWVtU3RhbXBzEh8ubG95YWx0eS52MS5SZWRlZW1TdGFtcHNSZXF1ZXN0GiAubG95YWx0eS52MS5SZWRlZW1TdGFtcHNSZXNwb25zZRJLCgpFYXJuUG9pbnRzEh0ubG95YWx0eS52MS5FYXJuUG9pbnRzUmVxdWVzdBoeLmxveWFsdHkudjEuRWFyblBvaW50c1Jlc3BvbnNlElEKDFJlZGVlbVBvaW50cxIfLmxveWFsdHkudjEuUmVkZWVtUG9pbnRzUmVxdWVzdBogLmxveWFsdHkudjEuUmVkZWVtUG9pbnRzUmVzcG9uc2USSwoKVm9pZFN0YW1wcxIdLmxveWFsdHkudjEuVm9pZFN0YW1wc1JlcXVlc3QaHi5sb3lhbHR5LnYxLlZvaWRTdGFtcHNSZXNwb25zZRJLCgpWb2lkUG9pbnRzEh0ubG95YWx0eS52MS5Wb2lkUG9pbnRzUmVxdWVzdBoeLmxveWFsdHkudjEuVm9pZFBvaW50c1Jlc3BvbnNlEj8KBkFkanVzdBIZLmxveWFsdHkudjEuQWRqdXN0UmVxdWVzdBoaLmxveWFsdHkudjEuQWRqdXN0UmVzcG9uc2USUQoMRXhwaXJlUG9pbnRzEh8ubG95YWx0eS52MS5FeHBpcmVQb2ludHNSZXF1ZXN0GiAubG95YWx0eS52MS5FeHBpcmVQb2ludHNSZXNwb25zZRJaCg9SZXZlcnNlRm9yT3JkZXISIi5sb3lhbHR5LnYxLlJldmVyc2VGb3JPcmRlclJlcXVlc3QaIy5sb3lhbHR5LnYxLlJldmVyc2VGb3JPcmRlclJlc3BvbnNlEl0KEExpc3RUcmFuc2FjdGlvbnMSIy5sb3lhbHR5LnYxLkxpc3RUcmFuc2FjdGlvbnNSZXF1ZXN0GiQubG95YWx0eS52MS5MaXN0VHJhbnNhY3Rpb25zUmVzcG9uc2USaQoUR2V0U3RvcmVEYWlseVN1bW1hcnkSJy5sb3lhbHR5LnYxLkdldFN0b3JlRGFpbHlTdW1tYXJ5UmVxdWVzdBooLmxveWFsdHkudjEuR2V0U3RvcmVEYWlseVN1bW1hcnlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
- * LoyaltyService: RPCs are added by the loyalty issue.
+ * @generated from message loyalty.v1.Reward
+ */
+export type Reward = Message<"loyalty.v1.Reward"> & {
+  /**
+   * Merchant-chosen code, e.g. "FREE-COFFEE".
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: int64 points_cost = 3;
+   */
+  pointsCost: bigint;
+
+  /**
+   * False once the reward has been left out of the catalog.
+   *
+   * @generated from field: bool active = 4;
+   */
+  active: boolean;
+};
+
+/**
+ * Describes the message loyalty.v1.Reward.
+ * Use `create(RewardSchema)` to create a new message.
+ */
+export const RewardSchema: GenMessage<Reward> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 0);
+
+/**
+ * Limits per business day (in the store's time zone); 0 means no limit.
+ *
+ * @generated from message loyalty.v1.DailyCaps
+ */
+export type DailyCaps = Message<"loyalty.v1.DailyCaps"> & {
+  /**
+   * @generated from field: int32 stamps_per_card = 1;
+   */
+  stampsPerCard: number;
+
+  /**
+   * @generated from field: int64 points_per_card = 2;
+   */
+  pointsPerCard: bigint;
+
+  /**
+   * @generated from field: int32 stamps_per_device = 3;
+   */
+  stampsPerDevice: number;
+
+  /**
+   * @generated from field: int64 points_per_device = 4;
+   */
+  pointsPerDevice: bigint;
+};
+
+/**
+ * Describes the message loyalty.v1.DailyCaps.
+ * Use `create(DailyCapsSchema)` to create a new message.
+ */
+export const DailyCapsSchema: GenMessage<DailyCaps> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 1);
+
+/**
+ * @generated from message loyalty.v1.Program
+ */
+export type Program = Message<"loyalty.v1.Program"> & {
+  /**
+   * @generated from field: string merchant_id = 1;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * ISO 4217 code of purchase amounts.
+   *
+   * @generated from field: string currency = 3;
+   */
+  currency: string;
+
+  /**
+   * Stamps: 0 stamps_per_reward turns stamps off.
+   *
+   * @generated from field: int32 stamps_per_reward = 4;
+   */
+  stampsPerReward: number;
+
+  /**
+   * @generated from field: string stamp_reward_name = 5;
+   */
+  stampRewardName: string;
+
+  /**
+   * @generated from field: int32 max_stamps_per_visit = 6;
+   */
+  maxStampsPerVisit: number;
+
+  /**
+   * @generated from field: int32 stamp_cooldown_seconds = 7;
+   */
+  stampCooldownSeconds: number;
+
+  /**
+   * Points per currency unit, a decimal string ("1", "0.5").
+   *
+   * @generated from field: string points_per_unit = 8;
+   */
+  pointsPerUnit: string;
+
+  /**
+   * @generated from field: loyalty.v1.PointsRounding points_rounding = 9;
+   */
+  pointsRounding: PointsRounding;
+
+  /**
+   * Decimal string; purchases below it earn nothing and are refused.
+   *
+   * @generated from field: string minimum_spend = 10;
+   */
+  minimumSpend: string;
+
+  /**
+   * @generated from field: int64 welcome_bonus_points = 11;
+   */
+  welcomeBonusPoints: bigint;
+
+  /**
+   * @generated from field: loyalty.v1.PointsExpiry points_expiry = 12;
+   */
+  pointsExpiry: PointsExpiry;
+
+  /**
+   * Days for AFTER_EARNING and AFTER_INACTIVITY; 0 with NEVER.
+   *
+   * @generated from field: int32 points_expiry_days = 13;
+   */
+  pointsExpiryDays: number;
+
+  /**
+   * Earned points stay locked (not redeemable) this many days: the return window.
+   *
+   * @generated from field: int32 points_lock_days = 14;
+   */
+  pointsLockDays: number;
+
+  /**
+   * "Expiring soon" on a card means within this many days.
+   *
+   * @generated from field: int32 expiring_soon_days = 15;
+   */
+  expiringSoonDays: number;
+
+  /**
+   * @generated from field: loyalty.v1.ShortfallPolicy shortfall_policy = 16;
+   */
+  shortfallPolicy: ShortfallPolicy;
+
+  /**
+   * @generated from field: loyalty.v1.DailyCaps daily_caps = 17;
+   */
+  dailyCaps?: DailyCaps | undefined;
+
+  /**
+   * Wrong PIN attempts before the PIN locks, and for how long.
+   *
+   * @generated from field: int32 pin_max_attempts = 18;
+   */
+  pinMaxAttempts: number;
+
+  /**
+   * @generated from field: int32 pin_lock_seconds = 19;
+   */
+  pinLockSeconds: number;
+
+  /**
+   * @generated from field: repeated loyalty.v1.Reward rewards = 20;
+   */
+  rewards: Reward[];
+
+  /**
+   * Increases by one with every ConfigureProgram.
+   *
+   * @generated from field: int64 version = 21;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message loyalty.v1.Program.
+ * Use `create(ProgramSchema)` to create a new message.
+ */
+export const ProgramSchema: GenMessage<Program> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 2);
+
+/**
+ * @generated from message loyalty.v1.Store
+ */
+export type Store = Message<"loyalty.v1.Store"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string merchant_id = 2;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * IANA time zone; business days, daily caps and summaries follow it.
+   *
+   * @generated from field: string time_zone = 4;
+   */
+  timeZone: string;
+
+  /**
+   * Decimal string overriding the program's points_per_unit here; empty to inherit.
+   *
+   * @generated from field: string points_per_unit_override = 5;
+   */
+  pointsPerUnitOverride: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 6;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.Store.
+ * Use `create(StoreSchema)` to create a new message.
+ */
+export const StoreSchema: GenMessage<Store> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 3);
+
+/**
+ * @generated from message loyalty.v1.StaffMember
+ */
+export type StaffMember = Message<"loyalty.v1.StaffMember"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string merchant_id = 2;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: string display_name = 3;
+   */
+  displayName: string;
+
+  /**
+   * Set while the PIN is locked after too many wrong attempts.
+   *
+   * @generated from field: google.protobuf.Timestamp pin_locked_until = 4;
+   */
+  pinLockedUntil?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.StaffMember.
+ * Use `create(StaffMemberSchema)` to create a new message.
+ */
+export const StaffMemberSchema: GenMessage<StaffMember> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 4);
+
+/**
+ * @generated from message loyalty.v1.Device
+ */
+export type Device = Message<"loyalty.v1.Device"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string merchant_id = 2;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: string store_id = 3;
+   */
+  storeId: string;
+
+  /**
+   * @generated from field: string label = 4;
+   */
+  label: string;
+
+  /**
+   * @generated from field: bool revoked = 5;
+   */
+  revoked: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp paired_at = 6;
+   */
+  pairedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.Device.
+ * Use `create(DeviceSchema)` to create a new message.
+ */
+export const DeviceSchema: GenMessage<Device> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 5);
+
+/**
+ * @generated from message loyalty.v1.PointsBalance
+ */
+export type PointsBalance = Message<"loyalty.v1.PointsBalance"> & {
+  /**
+   * available + locked; negative only when the program allows it.
+   *
+   * @generated from field: int64 balance = 1;
+   */
+  balance: bigint;
+
+  /**
+   * Redeemable now: unlocked points minus any debt a void left behind.
+   *
+   * @generated from field: int64 available = 2;
+   */
+  available: bigint;
+
+  /**
+   * Earned but still inside the return window.
+   *
+   * @generated from field: int64 locked = 3;
+   */
+  locked: bigint;
+
+  /**
+   * Part of the balance that expires before expiring_soon_until.
+   *
+   * @generated from field: int64 expiring_soon = 4;
+   */
+  expiringSoon: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expiring_soon_until = 5;
+   */
+  expiringSoonUntil?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.PointsBalance.
+ * Use `create(PointsBalanceSchema)` to create a new message.
+ */
+export const PointsBalanceSchema: GenMessage<PointsBalance> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 6);
+
+/**
+ * @generated from message loyalty.v1.Card
+ */
+export type Card = Message<"loyalty.v1.Card"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string merchant_id = 2;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: string customer_ref = 3;
+   */
+  customerRef: string;
+
+  /**
+   * @generated from field: string card_number = 4;
+   */
+  cardNumber: string;
+
+  /**
+   * @generated from field: string qr_payload = 5;
+   */
+  qrPayload: string;
+
+  /**
+   * @generated from field: loyalty.v1.CardStatus status = 6;
+   */
+  status: CardStatus;
+
+  /**
+   * Why the card was last deactivated or reactivated.
+   *
+   * @generated from field: string status_reason = 7;
+   */
+  statusReason: string;
+
+  /**
+   * @generated from field: int32 stamps = 8;
+   */
+  stamps: number;
+
+  /**
+   * @generated from field: loyalty.v1.PointsBalance points = 9;
+   */
+  points?: PointsBalance | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp enrolled_at = 10;
+   */
+  enrolledAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_activity_at = 11;
+   */
+  lastActivityAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.Card.
+ * Use `create(CardSchema)` to create a new message.
+ */
+export const CardSchema: GenMessage<Card> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 7);
+
+/**
+ * One row of the append-only loyalty ledger.
+ *
+ * @generated from message loyalty.v1.LoyaltyTransaction
+ */
+export type LoyaltyTransaction = Message<"loyalty.v1.LoyaltyTransaction"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: loyalty.v1.TransactionType type = 2;
+   */
+  type: TransactionType;
+
+  /**
+   * @generated from field: string merchant_id = 3;
+   */
+  merchantId: string;
+
+  /**
+   * Empty when no store was involved (an admin on the web, the expiry job).
+   *
+   * @generated from field: string store_id = 4;
+   */
+  storeId: string;
+
+  /**
+   * @generated from field: string card_id = 5;
+   */
+  cardId: string;
+
+  /**
+   * Staff member whose PIN authorised the posting; empty otherwise.
+   *
+   * @generated from field: string staff_id = 6;
+   */
+  staffId: string;
+
+  /**
+   * Terminal the call came through; empty when a person acted through the web.
+   *
+   * @generated from field: string acting_terminal_device_id = 7;
+   */
+  actingTerminalDeviceId: string;
+
+  /**
+   * Principal of record: the token subject and role.
+   *
+   * @generated from field: string principal_id = 8;
+   */
+  principalId: string;
+
+  /**
+   * @generated from field: string principal_role = 9;
+   */
+  principalRole: string;
+
+  /**
+   * @generated from field: string ip = 10;
+   */
+  ip: string;
+
+  /**
+   * @generated from field: string user_agent = 11;
+   */
+  userAgent: string;
+
+  /**
+   * @generated from field: string order_reference = 12;
+   */
+  orderReference: string;
+
+  /**
+   * Decimal string in `currency`; empty when no purchase is involved.
+   *
+   * @generated from field: string purchase_amount = 13;
+   */
+  purchaseAmount: string;
+
+  /**
+   * For a reversal: the refunded part of the purchase.
+   *
+   * @generated from field: string refunded_amount = 14;
+   */
+  refundedAmount: string;
+
+  /**
+   * @generated from field: string currency = 15;
+   */
+  currency: string;
+
+  /**
+   * @generated from field: string reward_code = 16;
+   */
+  rewardCode: string;
+
+  /**
+   * @generated from field: string reward_name = 17;
+   */
+  rewardName: string;
+
+  /**
+   * @generated from field: string notes = 18;
+   */
+  notes: string;
+
+  /**
+   * The transaction this one voids or reverses.
+   *
+   * @generated from field: string related_transaction_id = 19;
+   */
+  relatedTransactionId: string;
+
+  /**
+   * @generated from field: string saga_id = 20;
+   */
+  sagaId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp transaction_at = 21;
+   */
+  transactionAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: int32 stamps_delta = 22;
+   */
+  stampsDelta: number;
+
+  /**
+   * @generated from field: int64 points_delta = 23;
+   */
+  pointsDelta: bigint;
+
+  /**
+   * @generated from field: int32 stamps_balance_after = 24;
+   */
+  stampsBalanceAfter: number;
+
+  /**
+   * @generated from field: int64 points_balance_after = 25;
+   */
+  pointsBalanceAfter: bigint;
+
+  /**
+   * For voids and reversals: how much of the related transaction this row
+   * cancels. points_cancelled = |points_delta| + points_already_expired + points_forgiven.
+   *
+   * @generated from field: int32 stamps_cancelled = 26;
+   */
+  stampsCancelled: number;
+
+  /**
+   * @generated from field: int64 points_cancelled = 27;
+   */
+  pointsCancelled: bigint;
+
+  /**
+   * Cancelled points that had already expired, so they moved no balance:
+   * expired points are never taken twice nor brought back to life.
+   *
+   * @generated from field: int64 points_already_expired = 28;
+   */
+  pointsAlreadyExpired: bigint;
+
+  /**
+   * Cancelled points the card could not cover, forgiven under SHORTFALL_POLICY_FORGIVE.
+   *
+   * @generated from field: int64 points_forgiven = 29;
+   */
+  pointsForgiven: bigint;
+
+  /**
+   * Lot created (earn, bonus, positive adjustment) or expired (POINTS_EXPIRED).
+   *
+   * @generated from field: string lot_id = 30;
+   */
+  lotId: string;
+};
+
+/**
+ * Describes the message loyalty.v1.LoyaltyTransaction.
+ * Use `create(LoyaltyTransactionSchema)` to create a new message.
+ */
+export const LoyaltyTransactionSchema: GenMessage<LoyaltyTransaction> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 8);
+
+/**
+ * @generated from message loyalty.v1.StaffCredential
+ */
+export type StaffCredential = Message<"loyalty.v1.StaffCredential"> & {
+  /**
+   * @generated from field: string staff_id = 1;
+   */
+  staffId: string;
+
+  /**
+   * 4 to 8 digits; verified on every call, never stored or logged in clear.
+   *
+   * @generated from field: string pin = 2;
+   */
+  pin: string;
+};
+
+/**
+ * Describes the message loyalty.v1.StaffCredential.
+ * Use `create(StaffCredentialSchema)` to create a new message.
+ */
+export const StaffCredentialSchema: GenMessage<StaffCredential> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 9);
+
+/**
+ * @generated from message loyalty.v1.ConfigureProgramRequest
+ */
+export type ConfigureProgramRequest = Message<"loyalty.v1.ConfigureProgramRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * Taken from the token when it carries one; required otherwise.
+   *
+   * @generated from field: string merchant_id = 2;
+   */
+  merchantId: string;
+
+  /**
+   * All fields of Program except merchant_id, rewards' active flag and version.
+   *
+   * @generated from field: loyalty.v1.Program program = 3;
+   */
+  program?: Program | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.ConfigureProgramRequest.
+ * Use `create(ConfigureProgramRequestSchema)` to create a new message.
+ */
+export const ConfigureProgramRequestSchema: GenMessage<ConfigureProgramRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 10);
+
+/**
+ * @generated from message loyalty.v1.ConfigureProgramResponse
+ */
+export type ConfigureProgramResponse = Message<"loyalty.v1.ConfigureProgramResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.Program program = 1;
+   */
+  program?: Program | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.ConfigureProgramResponse.
+ * Use `create(ConfigureProgramResponseSchema)` to create a new message.
+ */
+export const ConfigureProgramResponseSchema: GenMessage<ConfigureProgramResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 11);
+
+/**
+ * @generated from message loyalty.v1.GetProgramRequest
+ */
+export type GetProgramRequest = Message<"loyalty.v1.GetProgramRequest"> & {
+  /**
+   * @generated from field: string merchant_id = 1;
+   */
+  merchantId: string;
+};
+
+/**
+ * Describes the message loyalty.v1.GetProgramRequest.
+ * Use `create(GetProgramRequestSchema)` to create a new message.
+ */
+export const GetProgramRequestSchema: GenMessage<GetProgramRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 12);
+
+/**
+ * @generated from message loyalty.v1.GetProgramResponse
+ */
+export type GetProgramResponse = Message<"loyalty.v1.GetProgramResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.Program program = 1;
+   */
+  program?: Program | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.GetProgramResponse.
+ * Use `create(GetProgramResponseSchema)` to create a new message.
+ */
+export const GetProgramResponseSchema: GenMessage<GetProgramResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 13);
+
+/**
+ * @generated from message loyalty.v1.CreateStoreRequest
+ */
+export type CreateStoreRequest = Message<"loyalty.v1.CreateStoreRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string merchant_id = 2;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string time_zone = 4;
+   */
+  timeZone: string;
+
+  /**
+   * @generated from field: string points_per_unit_override = 5;
+   */
+  pointsPerUnitOverride: string;
+};
+
+/**
+ * Describes the message loyalty.v1.CreateStoreRequest.
+ * Use `create(CreateStoreRequestSchema)` to create a new message.
+ */
+export const CreateStoreRequestSchema: GenMessage<CreateStoreRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 14);
+
+/**
+ * @generated from message loyalty.v1.CreateStoreResponse
+ */
+export type CreateStoreResponse = Message<"loyalty.v1.CreateStoreResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.Store store = 1;
+   */
+  store?: Store | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.CreateStoreResponse.
+ * Use `create(CreateStoreResponseSchema)` to create a new message.
+ */
+export const CreateStoreResponseSchema: GenMessage<CreateStoreResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 15);
+
+/**
+ * @generated from message loyalty.v1.CreateStaffMemberRequest
+ */
+export type CreateStaffMemberRequest = Message<"loyalty.v1.CreateStaffMemberRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string merchant_id = 2;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: string display_name = 3;
+   */
+  displayName: string;
+
+  /**
+   * @generated from field: string pin = 4;
+   */
+  pin: string;
+};
+
+/**
+ * Describes the message loyalty.v1.CreateStaffMemberRequest.
+ * Use `create(CreateStaffMemberRequestSchema)` to create a new message.
+ */
+export const CreateStaffMemberRequestSchema: GenMessage<CreateStaffMemberRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 16);
+
+/**
+ * @generated from message loyalty.v1.CreateStaffMemberResponse
+ */
+export type CreateStaffMemberResponse = Message<"loyalty.v1.CreateStaffMemberResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.StaffMember staff_member = 1;
+   */
+  staffMember?: StaffMember | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.CreateStaffMemberResponse.
+ * Use `create(CreateStaffMemberResponseSchema)` to create a new message.
+ */
+export const CreateStaffMemberResponseSchema: GenMessage<CreateStaffMemberResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 17);
+
+/**
+ * @generated from message loyalty.v1.UnlockStaffPinRequest
+ */
+export type UnlockStaffPinRequest = Message<"loyalty.v1.UnlockStaffPinRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string staff_id = 2;
+   */
+  staffId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message loyalty.v1.UnlockStaffPinRequest.
+ * Use `create(UnlockStaffPinRequestSchema)` to create a new message.
+ */
+export const UnlockStaffPinRequestSchema: GenMessage<UnlockStaffPinRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 18);
+
+/**
+ * @generated from message loyalty.v1.UnlockStaffPinResponse
+ */
+export type UnlockStaffPinResponse = Message<"loyalty.v1.UnlockStaffPinResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.StaffMember staff_member = 1;
+   */
+  staffMember?: StaffMember | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.UnlockStaffPinResponse.
+ * Use `create(UnlockStaffPinResponseSchema)` to create a new message.
+ */
+export const UnlockStaffPinResponseSchema: GenMessage<UnlockStaffPinResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 19);
+
+/**
+ * @generated from message loyalty.v1.CreatePairingCodeRequest
+ */
+export type CreatePairingCodeRequest = Message<"loyalty.v1.CreatePairingCodeRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string store_id = 2;
+   */
+  storeId: string;
+
+  /**
+   * Label the device will carry, e.g. "Till 2".
+   *
+   * @generated from field: string device_label = 3;
+   */
+  deviceLabel: string;
+
+  /**
+   * How long the code stays valid: 60 to 86400; 0 means 600.
+   *
+   * @generated from field: int32 ttl_seconds = 4;
+   */
+  ttlSeconds: number;
+};
+
+/**
+ * Describes the message loyalty.v1.CreatePairingCodeRequest.
+ * Use `create(CreatePairingCodeRequestSchema)` to create a new message.
+ */
+export const CreatePairingCodeRequestSchema: GenMessage<CreatePairingCodeRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 20);
+
+/**
+ * @generated from message loyalty.v1.CreatePairingCodeResponse
+ */
+export type CreatePairingCodeResponse = Message<"loyalty.v1.CreatePairingCodeResponse"> & {
+  /**
+   * Shown once; only its hash is stored.
+   *
+   * @generated from field: string pairing_code = 1;
+   */
+  pairingCode: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 2;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.CreatePairingCodeResponse.
+ * Use `create(CreatePairingCodeResponseSchema)` to create a new message.
+ */
+export const CreatePairingCodeResponseSchema: GenMessage<CreatePairingCodeResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 21);
+
+/**
+ * @generated from message loyalty.v1.PairDeviceRequest
+ */
+export type PairDeviceRequest = Message<"loyalty.v1.PairDeviceRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string pairing_code = 2;
+   */
+  pairingCode: string;
+};
+
+/**
+ * Describes the message loyalty.v1.PairDeviceRequest.
+ * Use `create(PairDeviceRequestSchema)` to create a new message.
+ */
+export const PairDeviceRequestSchema: GenMessage<PairDeviceRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 22);
+
+/**
+ * @generated from message loyalty.v1.PairDeviceResponse
+ */
+export type PairDeviceResponse = Message<"loyalty.v1.PairDeviceResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.Device device = 1;
+   */
+  device?: Device | undefined;
+
+  /**
+   * Bearer token for every later call of this device (role "terminal").
+   *
+   * @generated from field: string device_token = 2;
+   */
+  deviceToken: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp device_token_expires_at = 3;
+   */
+  deviceTokenExpiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.PairDeviceResponse.
+ * Use `create(PairDeviceResponseSchema)` to create a new message.
+ */
+export const PairDeviceResponseSchema: GenMessage<PairDeviceResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 23);
+
+/**
+ * @generated from message loyalty.v1.RevokeDeviceRequest
+ */
+export type RevokeDeviceRequest = Message<"loyalty.v1.RevokeDeviceRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string device_id = 2;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message loyalty.v1.RevokeDeviceRequest.
+ * Use `create(RevokeDeviceRequestSchema)` to create a new message.
+ */
+export const RevokeDeviceRequestSchema: GenMessage<RevokeDeviceRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 24);
+
+/**
+ * @generated from message loyalty.v1.RevokeDeviceResponse
+ */
+export type RevokeDeviceResponse = Message<"loyalty.v1.RevokeDeviceResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.Device device = 1;
+   */
+  device?: Device | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.RevokeDeviceResponse.
+ * Use `create(RevokeDeviceResponseSchema)` to create a new message.
+ */
+export const RevokeDeviceResponseSchema: GenMessage<RevokeDeviceResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 25);
+
+/**
+ * @generated from message loyalty.v1.EnrollCardRequest
+ */
+export type EnrollCardRequest = Message<"loyalty.v1.EnrollCardRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string merchant_id = 2;
+   */
+  merchantId: string;
+
+  /**
+   * Ignored for terminals (the device's store); optional otherwise.
+   *
+   * @generated from field: string store_id = 3;
+   */
+  storeId: string;
+
+  /**
+   * @generated from field: string customer_ref = 4;
+   */
+  customerRef: string;
+
+  /**
+   * @generated from field: string card_number = 5;
+   */
+  cardNumber: string;
+
+  /**
+   * @generated from field: string qr_payload = 6;
+   */
+  qrPayload: string;
+
+  /**
+   * Required for terminals.
+   *
+   * @generated from field: loyalty.v1.StaffCredential staff = 7;
+   */
+  staff?: StaffCredential | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.EnrollCardRequest.
+ * Use `create(EnrollCardRequestSchema)` to create a new message.
+ */
+export const EnrollCardRequestSchema: GenMessage<EnrollCardRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 26);
+
+/**
+ * @generated from message loyalty.v1.EnrollCardResponse
+ */
+export type EnrollCardResponse = Message<"loyalty.v1.EnrollCardResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.Card card = 1;
+   */
+  card?: Card | undefined;
+
+  /**
+   * CARD_ENROLLED, then WELCOME_BONUS when the program gives one.
+   *
+   * @generated from field: repeated loyalty.v1.LoyaltyTransaction transactions = 2;
+   */
+  transactions: LoyaltyTransaction[];
+};
+
+/**
+ * Describes the message loyalty.v1.EnrollCardResponse.
+ * Use `create(EnrollCardResponseSchema)` to create a new message.
+ */
+export const EnrollCardResponseSchema: GenMessage<EnrollCardResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 27);
+
+/**
+ * @generated from message loyalty.v1.GetCardRequest
+ */
+export type GetCardRequest = Message<"loyalty.v1.GetCardRequest"> & {
+  /**
+   * @generated from field: string card_id = 1;
+   */
+  cardId: string;
+};
+
+/**
+ * Describes the message loyalty.v1.GetCardRequest.
+ * Use `create(GetCardRequestSchema)` to create a new message.
+ */
+export const GetCardRequestSchema: GenMessage<GetCardRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 28);
+
+/**
+ * @generated from message loyalty.v1.GetCardResponse
+ */
+export type GetCardResponse = Message<"loyalty.v1.GetCardResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.Card card = 1;
+   */
+  card?: Card | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.GetCardResponse.
+ * Use `create(GetCardResponseSchema)` to create a new message.
+ */
+export const GetCardResponseSchema: GenMessage<GetCardResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 29);
+
+/**
+ * @generated from message loyalty.v1.LookupCardRequest
+ */
+export type LookupCardRequest = Message<"loyalty.v1.LookupCardRequest"> & {
+  /**
+   * @generated from field: string merchant_id = 1;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from oneof loyalty.v1.LookupCardRequest.key
+   */
+  key: {
+    /**
+     * @generated from field: string card_number = 2;
+     */
+    value: string;
+    case: "cardNumber";
+  } | {
+    /**
+     * @generated from field: string qr_payload = 3;
+     */
+    value: string;
+    case: "qrPayload";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message loyalty.v1.LookupCardRequest.
+ * Use `create(LookupCardRequestSchema)` to create a new message.
+ */
+export const LookupCardRequestSchema: GenMessage<LookupCardRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 30);
+
+/**
+ * @generated from message loyalty.v1.LookupCardResponse
+ */
+export type LookupCardResponse = Message<"loyalty.v1.LookupCardResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.Card card = 1;
+   */
+  card?: Card | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.LookupCardResponse.
+ * Use `create(LookupCardResponseSchema)` to create a new message.
+ */
+export const LookupCardResponseSchema: GenMessage<LookupCardResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 31);
+
+/**
+ * @generated from message loyalty.v1.DeactivateCardRequest
+ */
+export type DeactivateCardRequest = Message<"loyalty.v1.DeactivateCardRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string card_id = 2;
+   */
+  cardId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: loyalty.v1.StaffCredential staff = 4;
+   */
+  staff?: StaffCredential | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.DeactivateCardRequest.
+ * Use `create(DeactivateCardRequestSchema)` to create a new message.
+ */
+export const DeactivateCardRequestSchema: GenMessage<DeactivateCardRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 32);
+
+/**
+ * @generated from message loyalty.v1.DeactivateCardResponse
+ */
+export type DeactivateCardResponse = Message<"loyalty.v1.DeactivateCardResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.Card card = 1;
+   */
+  card?: Card | undefined;
+
+  /**
+   * @generated from field: loyalty.v1.LoyaltyTransaction transaction = 2;
+   */
+  transaction?: LoyaltyTransaction | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.DeactivateCardResponse.
+ * Use `create(DeactivateCardResponseSchema)` to create a new message.
+ */
+export const DeactivateCardResponseSchema: GenMessage<DeactivateCardResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 33);
+
+/**
+ * @generated from message loyalty.v1.ReactivateCardRequest
+ */
+export type ReactivateCardRequest = Message<"loyalty.v1.ReactivateCardRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string card_id = 2;
+   */
+  cardId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: loyalty.v1.StaffCredential staff = 4;
+   */
+  staff?: StaffCredential | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.ReactivateCardRequest.
+ * Use `create(ReactivateCardRequestSchema)` to create a new message.
+ */
+export const ReactivateCardRequestSchema: GenMessage<ReactivateCardRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 34);
+
+/**
+ * @generated from message loyalty.v1.ReactivateCardResponse
+ */
+export type ReactivateCardResponse = Message<"loyalty.v1.ReactivateCardResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.Card card = 1;
+   */
+  card?: Card | undefined;
+
+  /**
+   * @generated from field: loyalty.v1.LoyaltyTransaction transaction = 2;
+   */
+  transaction?: LoyaltyTransaction | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.ReactivateCardResponse.
+ * Use `create(ReactivateCardResponseSchema)` to create a new message.
+ */
+export const ReactivateCardResponseSchema: GenMessage<ReactivateCardResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 35);
+
+/**
+ * @generated from message loyalty.v1.AddStampRequest
+ */
+export type AddStampRequest = Message<"loyalty.v1.AddStampRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string card_id = 2;
+   */
+  cardId: string;
+
+  /**
+   * 0 means 1; at most the program's max_stamps_per_visit.
+   *
+   * @generated from field: int32 stamps = 3;
+   */
+  stamps: number;
+
+  /**
+   * @generated from field: string store_id = 4;
+   */
+  storeId: string;
+
+  /**
+   * @generated from field: loyalty.v1.StaffCredential staff = 5;
+   */
+  staff?: StaffCredential | undefined;
+
+  /**
+   * @generated from field: string order_reference = 6;
+   */
+  orderReference: string;
+
+  /**
+   * @generated from field: string notes = 7;
+   */
+  notes: string;
+};
+
+/**
+ * Describes the message loyalty.v1.AddStampRequest.
+ * Use `create(AddStampRequestSchema)` to create a new message.
+ */
+export const AddStampRequestSchema: GenMessage<AddStampRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 36);
+
+/**
+ * @generated from message loyalty.v1.AddStampResponse
+ */
+export type AddStampResponse = Message<"loyalty.v1.AddStampResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.LoyaltyTransaction transaction = 1;
+   */
+  transaction?: LoyaltyTransaction | undefined;
+
+  /**
+   * @generated from field: loyalty.v1.Card card = 2;
+   */
+  card?: Card | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.AddStampResponse.
+ * Use `create(AddStampResponseSchema)` to create a new message.
+ */
+export const AddStampResponseSchema: GenMessage<AddStampResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 37);
+
+/**
+ * @generated from message loyalty.v1.RedeemStampsRequest
+ */
+export type RedeemStampsRequest = Message<"loyalty.v1.RedeemStampsRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string card_id = 2;
+   */
+  cardId: string;
+
+  /**
+   * @generated from field: string store_id = 3;
+   */
+  storeId: string;
+
+  /**
+   * @generated from field: loyalty.v1.StaffCredential staff = 4;
+   */
+  staff?: StaffCredential | undefined;
+
+  /**
+   * @generated from field: string notes = 5;
+   */
+  notes: string;
+};
+
+/**
+ * Describes the message loyalty.v1.RedeemStampsRequest.
+ * Use `create(RedeemStampsRequestSchema)` to create a new message.
+ */
+export const RedeemStampsRequestSchema: GenMessage<RedeemStampsRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 38);
+
+/**
+ * @generated from message loyalty.v1.RedeemStampsResponse
+ */
+export type RedeemStampsResponse = Message<"loyalty.v1.RedeemStampsResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.LoyaltyTransaction transaction = 1;
+   */
+  transaction?: LoyaltyTransaction | undefined;
+
+  /**
+   * @generated from field: loyalty.v1.Card card = 2;
+   */
+  card?: Card | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.RedeemStampsResponse.
+ * Use `create(RedeemStampsResponseSchema)` to create a new message.
+ */
+export const RedeemStampsResponseSchema: GenMessage<RedeemStampsResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 39);
+
+/**
+ * @generated from message loyalty.v1.EarnPointsRequest
+ */
+export type EarnPointsRequest = Message<"loyalty.v1.EarnPointsRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string card_id = 2;
+   */
+  cardId: string;
+
+  /**
+   * @generated from field: string store_id = 3;
+   */
+  storeId: string;
+
+  /**
+   * @generated from field: loyalty.v1.StaffCredential staff = 4;
+   */
+  staff?: StaffCredential | undefined;
+
+  /**
+   * @generated from field: string order_reference = 5;
+   */
+  orderReference: string;
+
+  /**
+   * Decimal string in `currency`, e.g. "12.30".
+   *
+   * @generated from field: string purchase_amount = 6;
+   */
+  purchaseAmount: string;
+
+  /**
+   * @generated from field: string currency = 7;
+   */
+  currency: string;
+
+  /**
+   * @generated from field: string notes = 8;
+   */
+  notes: string;
+};
+
+/**
+ * Describes the message loyalty.v1.EarnPointsRequest.
+ * Use `create(EarnPointsRequestSchema)` to create a new message.
+ */
+export const EarnPointsRequestSchema: GenMessage<EarnPointsRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 40);
+
+/**
+ * @generated from message loyalty.v1.EarnPointsResponse
+ */
+export type EarnPointsResponse = Message<"loyalty.v1.EarnPointsResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.LoyaltyTransaction transaction = 1;
+   */
+  transaction?: LoyaltyTransaction | undefined;
+
+  /**
+   * @generated from field: loyalty.v1.Card card = 2;
+   */
+  card?: Card | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.EarnPointsResponse.
+ * Use `create(EarnPointsResponseSchema)` to create a new message.
+ */
+export const EarnPointsResponseSchema: GenMessage<EarnPointsResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 41);
+
+/**
+ * @generated from message loyalty.v1.RedeemPointsRequest
+ */
+export type RedeemPointsRequest = Message<"loyalty.v1.RedeemPointsRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string card_id = 2;
+   */
+  cardId: string;
+
+  /**
+   * @generated from field: string store_id = 3;
+   */
+  storeId: string;
+
+  /**
+   * @generated from field: loyalty.v1.StaffCredential staff = 4;
+   */
+  staff?: StaffCredential | undefined;
+
+  /**
+   * @generated from field: string reward_code = 5;
+   */
+  rewardCode: string;
+
+  /**
+   * @generated from field: string order_reference = 6;
+   */
+  orderReference: string;
+
+  /**
+   * @generated from field: string notes = 7;
+   */
+  notes: string;
+};
+
+/**
+ * Describes the message loyalty.v1.RedeemPointsRequest.
+ * Use `create(RedeemPointsRequestSchema)` to create a new message.
+ */
+export const RedeemPointsRequestSchema: GenMessage<RedeemPointsRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 42);
+
+/**
+ * @generated from message loyalty.v1.RedeemPointsResponse
+ */
+export type RedeemPointsResponse = Message<"loyalty.v1.RedeemPointsResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.LoyaltyTransaction transaction = 1;
+   */
+  transaction?: LoyaltyTransaction | undefined;
+
+  /**
+   * @generated from field: loyalty.v1.Card card = 2;
+   */
+  card?: Card | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.RedeemPointsResponse.
+ * Use `create(RedeemPointsResponseSchema)` to create a new message.
+ */
+export const RedeemPointsResponseSchema: GenMessage<RedeemPointsResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 43);
+
+/**
+ * @generated from message loyalty.v1.VoidStampsRequest
+ */
+export type VoidStampsRequest = Message<"loyalty.v1.VoidStampsRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string transaction_id = 2;
+   */
+  transactionId: string;
+
+  /**
+   * 0 voids everything the transaction still has to give back.
+   *
+   * @generated from field: int32 stamps = 3;
+   */
+  stamps: number;
+
+  /**
+   * @generated from field: string store_id = 4;
+   */
+  storeId: string;
+
+  /**
+   * @generated from field: loyalty.v1.StaffCredential staff = 5;
+   */
+  staff?: StaffCredential | undefined;
+
+  /**
+   * @generated from field: string notes = 6;
+   */
+  notes: string;
+};
+
+/**
+ * Describes the message loyalty.v1.VoidStampsRequest.
+ * Use `create(VoidStampsRequestSchema)` to create a new message.
+ */
+export const VoidStampsRequestSchema: GenMessage<VoidStampsRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 44);
+
+/**
+ * @generated from message loyalty.v1.VoidStampsResponse
+ */
+export type VoidStampsResponse = Message<"loyalty.v1.VoidStampsResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.LoyaltyTransaction transaction = 1;
+   */
+  transaction?: LoyaltyTransaction | undefined;
+
+  /**
+   * @generated from field: loyalty.v1.Card card = 2;
+   */
+  card?: Card | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.VoidStampsResponse.
+ * Use `create(VoidStampsResponseSchema)` to create a new message.
+ */
+export const VoidStampsResponseSchema: GenMessage<VoidStampsResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 45);
+
+/**
+ * @generated from message loyalty.v1.VoidPointsRequest
+ */
+export type VoidPointsRequest = Message<"loyalty.v1.VoidPointsRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * A POINTS_EARNED or POINTS_REDEEMED transaction.
+   *
+   * @generated from field: string transaction_id = 2;
+   */
+  transactionId: string;
+
+  /**
+   * 0 voids everything the transaction still has to give back.
+   *
+   * @generated from field: int64 points = 3;
+   */
+  points: bigint;
+
+  /**
+   * @generated from field: string store_id = 4;
+   */
+  storeId: string;
+
+  /**
+   * @generated from field: loyalty.v1.StaffCredential staff = 5;
+   */
+  staff?: StaffCredential | undefined;
+
+  /**
+   * @generated from field: string notes = 6;
+   */
+  notes: string;
+};
+
+/**
+ * Describes the message loyalty.v1.VoidPointsRequest.
+ * Use `create(VoidPointsRequestSchema)` to create a new message.
+ */
+export const VoidPointsRequestSchema: GenMessage<VoidPointsRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 46);
+
+/**
+ * @generated from message loyalty.v1.VoidPointsResponse
+ */
+export type VoidPointsResponse = Message<"loyalty.v1.VoidPointsResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.LoyaltyTransaction transaction = 1;
+   */
+  transaction?: LoyaltyTransaction | undefined;
+
+  /**
+   * @generated from field: loyalty.v1.Card card = 2;
+   */
+  card?: Card | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.VoidPointsResponse.
+ * Use `create(VoidPointsResponseSchema)` to create a new message.
+ */
+export const VoidPointsResponseSchema: GenMessage<VoidPointsResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 47);
+
+/**
+ * @generated from message loyalty.v1.AdjustRequest
+ */
+export type AdjustRequest = Message<"loyalty.v1.AdjustRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string card_id = 2;
+   */
+  cardId: string;
+
+  /**
+   * @generated from field: int32 stamps_delta = 3;
+   */
+  stampsDelta: number;
+
+  /**
+   * @generated from field: int64 points_delta = 4;
+   */
+  pointsDelta: bigint;
+
+  /**
+   * Required: why the balance is corrected.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message loyalty.v1.AdjustRequest.
+ * Use `create(AdjustRequestSchema)` to create a new message.
+ */
+export const AdjustRequestSchema: GenMessage<AdjustRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 48);
+
+/**
+ * @generated from message loyalty.v1.AdjustResponse
+ */
+export type AdjustResponse = Message<"loyalty.v1.AdjustResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.LoyaltyTransaction transaction = 1;
+   */
+  transaction?: LoyaltyTransaction | undefined;
+
+  /**
+   * @generated from field: loyalty.v1.Card card = 2;
+   */
+  card?: Card | undefined;
+};
+
+/**
+ * Describes the message loyalty.v1.AdjustResponse.
+ * Use `create(AdjustResponseSchema)` to create a new message.
+ */
+export const AdjustResponseSchema: GenMessage<AdjustResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 49);
+
+/**
+ * @generated from message loyalty.v1.ExpirePointsRequest
+ */
+export type ExpirePointsRequest = Message<"loyalty.v1.ExpirePointsRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * Empty for every merchant the caller may act on.
+   *
+   * @generated from field: string merchant_id = 2;
+   */
+  merchantId: string;
+};
+
+/**
+ * Describes the message loyalty.v1.ExpirePointsRequest.
+ * Use `create(ExpirePointsRequestSchema)` to create a new message.
+ */
+export const ExpirePointsRequestSchema: GenMessage<ExpirePointsRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 50);
+
+/**
+ * @generated from message loyalty.v1.ExpirePointsResponse
+ */
+export type ExpirePointsResponse = Message<"loyalty.v1.ExpirePointsResponse"> & {
+  /**
+   * One POINTS_EXPIRED row per lot.
+   *
+   * @generated from field: int32 lots_expired = 1;
+   */
+  lotsExpired: number;
+
+  /**
+   * @generated from field: int64 points_expired = 2;
+   */
+  pointsExpired: bigint;
+};
+
+/**
+ * Describes the message loyalty.v1.ExpirePointsResponse.
+ * Use `create(ExpirePointsResponseSchema)` to create a new message.
+ */
+export const ExpirePointsResponseSchema: GenMessage<ExpirePointsResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 51);
+
+/**
+ * @generated from message loyalty.v1.ReverseForOrderRequest
+ */
+export type ReverseForOrderRequest = Message<"loyalty.v1.ReverseForOrderRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string merchant_id = 2;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: string order_reference = 3;
+   */
+  orderReference: string;
+
+  /**
+   * Decimal strings in `currency`: this refund, and the order's full amount.
+   *
+   * @generated from field: string refunded_amount = 4;
+   */
+  refundedAmount: string;
+
+  /**
+   * @generated from field: string original_purchase_amount = 5;
+   */
+  originalPurchaseAmount: string;
+
+  /**
+   * @generated from field: string currency = 6;
+   */
+  currency: string;
+
+  /**
+   * @generated from field: string saga_id = 7;
+   */
+  sagaId: string;
+};
+
+/**
+ * Describes the message loyalty.v1.ReverseForOrderRequest.
+ * Use `create(ReverseForOrderRequestSchema)` to create a new message.
+ */
+export const ReverseForOrderRequestSchema: GenMessage<ReverseForOrderRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 52);
+
+/**
+ * @generated from message loyalty.v1.ReverseForOrderResponse
+ */
+export type ReverseForOrderResponse = Message<"loyalty.v1.ReverseForOrderResponse"> & {
+  /**
+   * @generated from field: loyalty.v1.ReversalOutcome outcome = 1;
+   */
+  outcome: ReversalOutcome;
+
+  /**
+   * The POINTS_REVERSED row; absent with NOTHING_TO_REVERSE.
+   *
+   * @generated from field: loyalty.v1.LoyaltyTransaction transaction = 2;
+   */
+  transaction?: LoyaltyTransaction | undefined;
+
+  /**
+   * What this refund's share cancels, and how: off the balance, already
+   * expired, or forgiven. points_cancelled = points_reversed + points_already_expired + points_forgiven.
+   *
+   * @generated from field: int64 points_cancelled = 3;
+   */
+  pointsCancelled: bigint;
+
+  /**
+   * @generated from field: int64 points_reversed = 4;
+   */
+  pointsReversed: bigint;
+
+  /**
+   * @generated from field: int64 points_already_expired = 5;
+   */
+  pointsAlreadyExpired: bigint;
+
+  /**
+   * @generated from field: int64 points_forgiven = 6;
+   */
+  pointsForgiven: bigint;
+
+  /**
+   * Totals for the order after this refund.
+   *
+   * @generated from field: int64 order_points_earned = 7;
+   */
+  orderPointsEarned: bigint;
+
+  /**
+   * @generated from field: int64 order_points_cancelled = 8;
+   */
+  orderPointsCancelled: bigint;
+
+  /**
+   * @generated from field: int64 points_balance_after = 9;
+   */
+  pointsBalanceAfter: bigint;
+};
+
+/**
+ * Describes the message loyalty.v1.ReverseForOrderResponse.
+ * Use `create(ReverseForOrderResponseSchema)` to create a new message.
+ */
+export const ReverseForOrderResponseSchema: GenMessage<ReverseForOrderResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 53);
+
+/**
+ * @generated from message loyalty.v1.ListTransactionsRequest
+ */
+export type ListTransactionsRequest = Message<"loyalty.v1.ListTransactionsRequest"> & {
+  /**
+   * @generated from oneof loyalty.v1.ListTransactionsRequest.subject
+   */
+  subject: {
+    /**
+     * @generated from field: string card_id = 1;
+     */
+    value: string;
+    case: "cardId";
+  } | {
+    /**
+     * @generated from field: string store_id = 2;
+     */
+    value: string;
+    case: "storeId";
+  } | {
+    /**
+     * @generated from field: string merchant_id = 3;
+     */
+    value: string;
+    case: "merchantId";
+  } | {
+    /**
+     * @generated from field: string device_id = 4;
+     */
+    value: string;
+    case: "deviceId";
+  } | {
+    /**
+     * @generated from field: string staff_id = 5;
+     */
+    value: string;
+    case: "staffId";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Half-open range [from, to) on transaction_at; either may be absent.
+   *
+   * @generated from field: google.protobuf.Timestamp from = 6;
+   */
+  from?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp to = 7;
+   */
+  to?: Timestamp | undefined;
+
+  /**
+   * 1 to 500; 0 means 50.
+   *
+   * @generated from field: int32 page_size = 8;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 9;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message loyalty.v1.ListTransactionsRequest.
+ * Use `create(ListTransactionsRequestSchema)` to create a new message.
+ */
+export const ListTransactionsRequestSchema: GenMessage<ListTransactionsRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 54);
+
+/**
+ * @generated from message loyalty.v1.ListTransactionsResponse
+ */
+export type ListTransactionsResponse = Message<"loyalty.v1.ListTransactionsResponse"> & {
+  /**
+   * @generated from field: repeated loyalty.v1.LoyaltyTransaction transactions = 1;
+   */
+  transactions: LoyaltyTransaction[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message loyalty.v1.ListTransactionsResponse.
+ * Use `create(ListTransactionsResponseSchema)` to create a new message.
+ */
+export const ListTransactionsResponseSchema: GenMessage<ListTransactionsResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 55);
+
+/**
+ * @generated from message loyalty.v1.GetStoreDailySummaryRequest
+ */
+export type GetStoreDailySummaryRequest = Message<"loyalty.v1.GetStoreDailySummaryRequest"> & {
+  /**
+   * @generated from field: string store_id = 1;
+   */
+  storeId: string;
+
+  /**
+   * Business day in the store's time zone, "YYYY-MM-DD".
+   *
+   * @generated from field: string business_date = 2;
+   */
+  businessDate: string;
+};
+
+/**
+ * Describes the message loyalty.v1.GetStoreDailySummaryRequest.
+ * Use `create(GetStoreDailySummaryRequestSchema)` to create a new message.
+ */
+export const GetStoreDailySummaryRequestSchema: GenMessage<GetStoreDailySummaryRequest> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 56);
+
+/**
+ * @generated from message loyalty.v1.GetStoreDailySummaryResponse
+ */
+export type GetStoreDailySummaryResponse = Message<"loyalty.v1.GetStoreDailySummaryResponse"> & {
+  /**
+   * @generated from field: string store_id = 1;
+   */
+  storeId: string;
+
+  /**
+   * @generated from field: string business_date = 2;
+   */
+  businessDate: string;
+
+  /**
+   * @generated from field: string time_zone = 3;
+   */
+  timeZone: string;
+
+  /**
+   * @generated from field: int64 transactions = 4;
+   */
+  transactions: bigint;
+
+  /**
+   * @generated from field: int64 cards = 5;
+   */
+  cards: bigint;
+
+  /**
+   * @generated from field: int64 cards_enrolled = 6;
+   */
+  cardsEnrolled: bigint;
+
+  /**
+   * @generated from field: int64 stamps_added = 7;
+   */
+  stampsAdded: bigint;
+
+  /**
+   * @generated from field: int64 stamp_rewards_redeemed = 8;
+   */
+  stampRewardsRedeemed: bigint;
+
+  /**
+   * @generated from field: int64 points_earned = 9;
+   */
+  pointsEarned: bigint;
+
+  /**
+   * @generated from field: int64 points_redeemed = 10;
+   */
+  pointsRedeemed: bigint;
+
+  /**
+   * Points taken back by voids and reversals.
+   *
+   * @generated from field: int64 points_voided = 11;
+   */
+  pointsVoided: bigint;
+
+  /**
+   * Decimal string: the purchase amounts of the day's POINTS_EARNED rows.
+   *
+   * @generated from field: string purchase_total = 12;
+   */
+  purchaseTotal: string;
+
+  /**
+   * @generated from field: string currency = 13;
+   */
+  currency: string;
+};
+
+/**
+ * Describes the message loyalty.v1.GetStoreDailySummaryResponse.
+ * Use `create(GetStoreDailySummaryResponseSchema)` to create a new message.
+ */
+export const GetStoreDailySummaryResponseSchema: GenMessage<GetStoreDailySummaryResponse> = /*@__PURE__*/
+  messageDesc(file_loyalty_v1_loyalty, 57);
+
+/**
+ * @generated from enum loyalty.v1.PointsRounding
+ */
+export enum PointsRounding {
+  /**
+   * @generated from enum value: POINTS_ROUNDING_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: POINTS_ROUNDING_DOWN = 1;
+   */
+  DOWN = 1,
+
+  /**
+   * @generated from enum value: POINTS_ROUNDING_HALF_UP = 2;
+   */
+  HALF_UP = 2,
+
+  /**
+   * @generated from enum value: POINTS_ROUNDING_HALF_EVEN = 3;
+   */
+  HALF_EVEN = 3,
+
+  /**
+   * @generated from enum value: POINTS_ROUNDING_UP = 4;
+   */
+  UP = 4,
+}
+
+/**
+ * Describes the enum loyalty.v1.PointsRounding.
+ */
+export const PointsRoundingSchema: GenEnum<PointsRounding> = /*@__PURE__*/
+  enumDesc(file_loyalty_v1_loyalty, 0);
+
+/**
+ * @generated from enum loyalty.v1.PointsExpiry
+ */
+export enum PointsExpiry {
+  /**
+   * @generated from enum value: POINTS_EXPIRY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Points never expire.
+   *
+   * @generated from enum value: POINTS_EXPIRY_NEVER = 1;
+   */
+  NEVER = 1,
+
+  /**
+   * Each lot expires expiry_days after it was earned.
+   *
+   * @generated from enum value: POINTS_EXPIRY_AFTER_EARNING = 2;
+   */
+  AFTER_EARNING = 2,
+
+  /**
+   * All points expire after expiry_days without an earn or a redemption.
+   *
+   * @generated from enum value: POINTS_EXPIRY_AFTER_INACTIVITY = 3;
+   */
+  AFTER_INACTIVITY = 3,
+}
+
+/**
+ * Describes the enum loyalty.v1.PointsExpiry.
+ */
+export const PointsExpirySchema: GenEnum<PointsExpiry> = /*@__PURE__*/
+  enumDesc(file_loyalty_v1_loyalty, 1);
+
+/**
+ * What a void or reversal does when the customer already spent the points.
+ *
+ * @generated from enum loyalty.v1.ShortfallPolicy
+ */
+export enum ShortfallPolicy {
+  /**
+   * @generated from enum value: SHORTFALL_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The balance goes negative; later earnings pay it back first.
+   *
+   * @generated from enum value: SHORTFALL_POLICY_ALLOW_NEGATIVE_BALANCE = 1;
+   */
+  ALLOW_NEGATIVE_BALANCE = 1,
+
+  /**
+   * Take what is left, never below zero, and report the rest as forgiven.
+   *
+   * @generated from enum value: SHORTFALL_POLICY_FORGIVE = 2;
+   */
+  FORGIVE = 2,
+}
+
+/**
+ * Describes the enum loyalty.v1.ShortfallPolicy.
+ */
+export const ShortfallPolicySchema: GenEnum<ShortfallPolicy> = /*@__PURE__*/
+  enumDesc(file_loyalty_v1_loyalty, 2);
+
+/**
+ * @generated from enum loyalty.v1.CardStatus
+ */
+export enum CardStatus {
+  /**
+   * @generated from enum value: CARD_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: CARD_STATUS_ACTIVE = 1;
+   */
+  ACTIVE = 1,
+
+  /**
+   * @generated from enum value: CARD_STATUS_INACTIVE = 2;
+   */
+  INACTIVE = 2,
+}
+
+/**
+ * Describes the enum loyalty.v1.CardStatus.
+ */
+export const CardStatusSchema: GenEnum<CardStatus> = /*@__PURE__*/
+  enumDesc(file_loyalty_v1_loyalty, 3);
+
+/**
+ * @generated from enum loyalty.v1.TransactionType
+ */
+export enum TransactionType {
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_CARD_ENROLLED = 1;
+   */
+  CARD_ENROLLED = 1,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_WELCOME_BONUS = 2;
+   */
+  WELCOME_BONUS = 2,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_STAMP_ADDED = 3;
+   */
+  STAMP_ADDED = 3,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_STAMPS_REDEEMED = 4;
+   */
+  STAMPS_REDEEMED = 4,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_POINTS_EARNED = 5;
+   */
+  POINTS_EARNED = 5,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_POINTS_REDEEMED = 6;
+   */
+  POINTS_REDEEMED = 6,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_STAMPS_VOIDED = 7;
+   */
+  STAMPS_VOIDED = 7,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_POINTS_VOIDED = 8;
+   */
+  POINTS_VOIDED = 8,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_POINTS_REVERSED = 9;
+   */
+  POINTS_REVERSED = 9,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_ADJUSTED = 10;
+   */
+  ADJUSTED = 10,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_POINTS_EXPIRED = 11;
+   */
+  POINTS_EXPIRED = 11,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_CARD_DEACTIVATED = 12;
+   */
+  CARD_DEACTIVATED = 12,
+
+  /**
+   * @generated from enum value: TRANSACTION_TYPE_CARD_REACTIVATED = 13;
+   */
+  CARD_REACTIVATED = 13,
+}
+
+/**
+ * Describes the enum loyalty.v1.TransactionType.
+ */
+export const TransactionTypeSchema: GenEnum<TransactionType> = /*@__PURE__*/
+  enumDesc(file_loyalty_v1_loyalty, 4);
+
+/**
+ * @generated from enum loyalty.v1.ReversalOutcome
+ */
+export enum ReversalOutcome {
+  /**
+   * @generated from enum value: REVERSAL_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The whole share came off the balance.
+   *
+   * @generated from enum value: REVERSAL_OUTCOME_REVERSED = 1;
+   */
+  REVERSED = 1,
+
+  /**
+   * The share came off and took the balance below zero (ALLOW_NEGATIVE_BALANCE).
+   *
+   * @generated from enum value: REVERSAL_OUTCOME_REVERSED_WITH_NEGATIVE_BALANCE = 2;
+   */
+  REVERSED_WITH_NEGATIVE_BALANCE = 2,
+
+  /**
+   * What was left came off; points_forgiven is the shortfall (FORGIVE).
+   *
+   * @generated from enum value: REVERSAL_OUTCOME_REVERSED_WITH_SHORTFALL = 3;
+   */
+  REVERSED_WITH_SHORTFALL = 3,
+
+  /**
+   * The order earned no points here, or its share rounds to zero: nothing posted.
+   *
+   * @generated from enum value: REVERSAL_OUTCOME_NOTHING_TO_REVERSE = 4;
+   */
+  NOTHING_TO_REVERSE = 4,
+}
+
+/**
+ * Describes the enum loyalty.v1.ReversalOutcome.
+ */
+export const ReversalOutcomeSchema: GenEnum<ReversalOutcome> = /*@__PURE__*/
+  enumDesc(file_loyalty_v1_loyalty, 5);
+
+/**
+ * LoyaltyService keeps stamp cards and points for merchants. POS terminals
+ * (paired devices operated by staff with PINs), merchant admins and the
+ * refunds saga post to it; every posting is an append-only transaction row.
+ *
+ * Points are int64; purchase amounts are decimal strings in the program's
+ * currency. Every mutating call takes an idempotency_key: the same key with
+ * the same request replays the first response; with another request it is
+ * refused with ALREADY_EXISTS (IDEMPOTENCY_KEY_REUSED).
+ *
+ * Refusals carry a reason in the `error-reason` header (gRPC trailer) and at
+ * the start of the message: INVALID_ARGUMENT (wrong whatever the state),
+ * FAILED_PRECONDITION (wrong in the card's or program's state, e.g.
+ * INSUFFICIENT_POINTS, STAMP_COOLDOWN, DAILY_CAP_REACHED, CARD_INACTIVE),
+ * NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED (another merchant, or a PIN
+ * that is locked or wrong), UNAUTHENTICATED (no token, or a revoked or
+ * unpaired device: DEVICE_REVOKED, DEVICE_NOT_PAIRED).
  *
  * @generated from service loyalty.v1.LoyaltyService
  */
 export const LoyaltyService: GenService<{
+  /**
+   * Creates or replaces the merchant's program (admin). Rewards left out of
+   * the catalog are retired, never deleted: past transactions name them.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.ConfigureProgram
+   */
+  configureProgram: {
+    methodKind: "unary";
+    input: typeof ConfigureProgramRequestSchema;
+    output: typeof ConfigureProgramResponseSchema;
+  },
+  /**
+   * Errors: PROGRAM_NOT_FOUND.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.GetProgram
+   */
+  getProgram: {
+    methodKind: "unary";
+    input: typeof GetProgramRequestSchema;
+    output: typeof GetProgramResponseSchema;
+  },
+  /**
+   * Adds a store (location) to a merchant's program (admin).
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.CreateStore
+   */
+  createStore: {
+    methodKind: "unary";
+    input: typeof CreateStoreRequestSchema;
+    output: typeof CreateStoreResponseSchema;
+  },
+  /**
+   * Adds a staff member with a PIN (admin). PINs are 4 to 8 digits.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.CreateStaffMember
+   */
+  createStaffMember: {
+    methodKind: "unary";
+    input: typeof CreateStaffMemberRequestSchema;
+    output: typeof CreateStaffMemberResponseSchema;
+  },
+  /**
+   * Unlocks a PIN locked after too many wrong attempts (admin); audited.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.UnlockStaffPin
+   */
+  unlockStaffPin: {
+    methodKind: "unary";
+    input: typeof UnlockStaffPinRequestSchema;
+    output: typeof UnlockStaffPinResponseSchema;
+  },
+  /**
+   * Issues a single-use pairing code for a new terminal in a store (admin).
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.CreatePairingCode
+   */
+  createPairingCode: {
+    methodKind: "unary";
+    input: typeof CreatePairingCodeRequestSchema;
+    output: typeof CreatePairingCodeResponseSchema;
+  },
+  /**
+   * Redeems a pairing code for a device token (no bearer token needed).
+   * Errors: PAIRING_CODE_INVALID (unknown, used or expired).
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.PairDevice
+   */
+  pairDevice: {
+    methodKind: "unary";
+    input: typeof PairDeviceRequestSchema;
+    output: typeof PairDeviceResponseSchema;
+  },
+  /**
+   * Revokes a device: its token is refused from the next call on (admin).
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.RevokeDevice
+   */
+  revokeDevice: {
+    methodKind: "unary";
+    input: typeof RevokeDeviceRequestSchema;
+    output: typeof RevokeDeviceResponseSchema;
+  },
+  /**
+   * Enrolls a card; the welcome bonus is posted as its own transaction.
+   * Errors: CARD_NUMBER_TAKEN, PROGRAM_NOT_FOUND.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.EnrollCard
+   */
+  enrollCard: {
+    methodKind: "unary";
+    input: typeof EnrollCardRequestSchema;
+    output: typeof EnrollCardResponseSchema;
+  },
+  /**
+   * Errors: CARD_NOT_FOUND.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.GetCard
+   */
+  getCard: {
+    methodKind: "unary";
+    input: typeof GetCardRequestSchema;
+    output: typeof GetCardResponseSchema;
+  },
+  /**
+   * Finds a card by its printed number or its QR/barcode payload.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.LookupCard
+   */
+  lookupCard: {
+    methodKind: "unary";
+    input: typeof LookupCardRequestSchema;
+    output: typeof LookupCardResponseSchema;
+  },
+  /**
+   * A deactivated card can neither earn nor redeem; voids and reversals still apply.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.DeactivateCard
+   */
+  deactivateCard: {
+    methodKind: "unary";
+    input: typeof DeactivateCardRequestSchema;
+    output: typeof DeactivateCardResponseSchema;
+  },
+  /**
+   * @generated from rpc loyalty.v1.LoyaltyService.ReactivateCard
+   */
+  reactivateCard: {
+    methodKind: "unary";
+    input: typeof ReactivateCardRequestSchema;
+    output: typeof ReactivateCardResponseSchema;
+  },
+  /**
+   * Errors: CARD_INACTIVE, STAMP_COOLDOWN, STAMPS_PER_VISIT_EXCEEDED, DAILY_CAP_REACHED.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.AddStamp
+   */
+  addStamp: {
+    methodKind: "unary";
+    input: typeof AddStampRequestSchema;
+    output: typeof AddStampResponseSchema;
+  },
+  /**
+   * Exchanges one card's worth of stamps for the program's stamp reward.
+   * Errors: CARD_INACTIVE, INSUFFICIENT_STAMPS.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.RedeemStamps
+   */
+  redeemStamps: {
+    methodKind: "unary";
+    input: typeof RedeemStampsRequestSchema;
+    output: typeof RedeemStampsResponseSchema;
+  },
+  /**
+   * Posts points for a purchase, once per (merchant, order reference): the
+   * same order again with the same card and amount returns the original
+   * transaction; with another card or amount it is ORDER_ALREADY_EARNED.
+   * Errors: CARD_INACTIVE, BELOW_MINIMUM_SPEND, CURRENCY_MISMATCH, DAILY_CAP_REACHED.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.EarnPoints
+   */
+  earnPoints: {
+    methodKind: "unary";
+    input: typeof EarnPointsRequestSchema;
+    output: typeof EarnPointsResponseSchema;
+  },
+  /**
+   * Redeems a catalog reward from available points, soonest-expiring lot first.
+   * Errors: CARD_INACTIVE, REWARD_NOT_FOUND, INSUFFICIENT_POINTS.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.RedeemPoints
+   */
+  redeemPoints: {
+    methodKind: "unary";
+    input: typeof RedeemPointsRequestSchema;
+    output: typeof RedeemPointsResponseSchema;
+  },
+  /**
+   * Takes back stamps an AddStamp gave (a return). Errors: VOID_EXCEEDS_ORIGINAL, INSUFFICIENT_STAMPS.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.VoidStamps
+   */
+  voidStamps: {
+    methodKind: "unary";
+    input: typeof VoidStampsRequestSchema;
+    output: typeof VoidStampsResponseSchema;
+  },
+  /**
+   * Voids (part of) an EarnPoints or a RedeemPoints transaction. Errors: VOID_EXCEEDS_ORIGINAL.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.VoidPoints
+   */
+  voidPoints: {
+    methodKind: "unary";
+    input: typeof VoidPointsRequestSchema;
+    output: typeof VoidPointsResponseSchema;
+  },
+  /**
+   * A correction by an admin, with a reason. Errors: INSUFFICIENT_POINTS, INSUFFICIENT_STAMPS.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.Adjust
+   */
+  adjust: {
+    methodKind: "unary";
+    input: typeof AdjustRequestSchema;
+    output: typeof AdjustResponseSchema;
+  },
+  /**
+   * Expires the points that are due now (the scheduled job calls the same use case).
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.ExpirePoints
+   */
+  expirePoints: {
+    methodKind: "unary";
+    input: typeof ExpirePointsRequestSchema;
+    output: typeof ExpirePointsResponseSchema;
+  },
+  /**
+   * The refunds saga's participant step: voids the points an order earned in
+   * proportion to the refunded share; the outcome says what happened.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.ReverseForOrder
+   */
+  reverseForOrder: {
+    methodKind: "unary";
+    input: typeof ReverseForOrderRequestSchema;
+    output: typeof ReverseForOrderResponseSchema;
+  },
+  /**
+   * Transactions of one card, store, merchant, device or staff member, newest first.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.ListTransactions
+   */
+  listTransactions: {
+    methodKind: "unary";
+    input: typeof ListTransactionsRequestSchema;
+    output: typeof ListTransactionsResponseSchema;
+  },
+  /**
+   * Totals of one store for one business day in the store's time zone.
+   *
+   * @generated from rpc loyalty.v1.LoyaltyService.GetStoreDailySummary
+   */
+  getStoreDailySummary: {
+    methodKind: "unary";
+    input: typeof GetStoreDailySummaryRequestSchema;
+    output: typeof GetStoreDailySummaryResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_loyalty_v1_loyalty, 0);
 

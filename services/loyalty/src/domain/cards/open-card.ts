@@ -1,0 +1,56 @@
+import type { CommonQueryMethods, DatabaseTransactionConnection } from "@money/db";
+import { lockCard } from "../../db/cards-table.js";
+import { findProgram } from "../../db/programs-table.js";
+import { assertActsFor, type Acting } from "../acting.js";
+import { requireId } from "../ids.js";
+import type { LoyaltyDeps } from "../loyalty-deps.js";
+import { LoyaltyError } from "../loyalty-error.js";
+import { expireDuePoints, pointsBreakdown } from "../points/points-lots.js";
+import type { Program } from "../programs/program.js";
+import type { Card, CardView } from "./card.js";
+
+/**
+ * The first step of every posting on a card: lock the card row (postings on
+ * one card then run one after another), check the caller may act on its
+ * merchant and from its store, load the program, and post what expired.
+ *
+ * Errors: INVALID_ARGUMENT (card id), CARD_NOT_FOUND, PERMISSION_DENIED,
+ * STORE_NOT_FOUND (the store is another merchant's).
+ */
+export async function openCardForPosting(
+  tx: DatabaseTransactionConnection,
+  deps: LoyaltyDeps,
+  cardId: string,
+  acting: Acting,
+  at: Date,
+): Promise<{ card: Card; program: Program }> {
+  const id = requireId("card_id", cardId);
+  const locked = await lockCard(tx, id);
+  if (!locked) throw new LoyaltyError("CARD_NOT_FOUND", `no card ${id}`);
+  assertActsFor(acting, locked.merchantId);
+  if (acting.store && acting.store.merchantId !== locked.merchantId) {
+    throw new LoyaltyError(
+      "STORE_NOT_FOUND",
+      `store ${acting.store.id} is not a store of merchant ${locked.merchantId}`,
+    );
+  }
+  const program = (await findProgram(tx, locked.merchantId))!;
+  const { card } = await expireDuePoints(tx, deps, locked, program, at);
+  return { card, program };
+}
+
+/** Errors: CARD_INACTIVE: a deactivated card neither earns nor redeems. */
+export function assertCardActive(card: Card): void {
+  if (card.status !== "active") {
+    throw new LoyaltyError("CARD_INACTIVE", `card ${card.id} is deactivated: ${card.statusReason}`);
+  }
+}
+
+export async function viewCard(
+  db: CommonQueryMethods,
+  card: Card,
+  program: Program,
+  at: Date,
+): Promise<CardView> {
+  return { card, points: await pointsBreakdown(db, card, program, at) };
+}

@@ -1,0 +1,13 @@
+import type { DatabasePool } from "@money/db";
+import type { LoyaltyDeps } from "../domain/loyalty-deps.js";
+import type { VerifiedPinCache } from "../domain/staff/pin-hash.js";
+import type { Callers } from "./callers.js";
+import type { DeviceTokens } from "./device-tokens.js";
+
+/** What the loyalty handlers are built on. */
+export interface HandlerDeps {
+  pool: DatabasePool;
+  deps: LoyaltyDeps & { pins: VerifiedPinCache };
+  callers: Callers;
+  deviceTokens: DeviceTokens;
+}

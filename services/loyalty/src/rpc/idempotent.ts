@@ -1,0 +1,38 @@
+import { clone, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
+import type { DatabasePool, DatabaseTransactionConnection } from "@money/db";
+import { runIdempotent } from "@money/rpc";
+
+/**
+ * runIdempotent for a loyalty method, scoped to the method and the caller
+ * (for a terminal, its device). The request is remembered by hash with any
+ * staff PIN blanked: a SHA-256 over a request that held a 4-digit PIN would
+ * give the PIN away to anyone who can read the table.
+ */
+export function idempotently<Req extends DescMessage, Res extends DescMessage>(
+  pool: DatabasePool,
+  ctx: HandlerContext,
+  principalId: string,
+  call: { requestSchema: Req; request: MessageShape<Req> & { idempotencyKey: string }; responseSchema: Res },
+  effect: (tx: DatabaseTransactionConnection) => Promise<MessageShape<Res>>,
+): Promise<MessageShape<Res>> {
+  return runIdempotent(
+    pool,
+    {
+      scope: `${ctx.method.name}:${principalId}`,
+      key: call.request.idempotencyKey,
+      requestSchema: call.requestSchema,
+      request: withoutPin(call.requestSchema, call.request),
+      responseSchema: call.responseSchema,
+    },
+    effect,
+  );
+}
+
+function withoutPin<Req extends DescMessage>(schema: Req, request: MessageShape<Req>): MessageShape<Req> {
+  const staff = (request as { staff?: { pin: string } }).staff;
+  if (!staff?.pin) return request;
+  const copy = clone(schema, request);
+  (copy as unknown as { staff: { pin: string } }).staff.pin = "";
+  return copy;
+}

@@ -1,0 +1,63 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { formatAmount } from "@money/money";
+import {
+  LoyaltyTransactionSchema,
+  TransactionType as WireType,
+  type LoyaltyTransaction as LoyaltyTransactionMessage,
+} from "@money/proto/loyalty/v1/loyalty_pb";
+import type { LoyaltyTransaction, TransactionType } from "../domain/transactions/loyalty-transaction.js";
+
+const TYPE_TO_WIRE: Readonly<Record<TransactionType, WireType>> = {
+  card_enrolled: WireType.CARD_ENROLLED,
+  welcome_bonus: WireType.WELCOME_BONUS,
+  stamp_added: WireType.STAMP_ADDED,
+  stamps_redeemed: WireType.STAMPS_REDEEMED,
+  points_earned: WireType.POINTS_EARNED,
+  points_redeemed: WireType.POINTS_REDEEMED,
+  stamps_voided: WireType.STAMPS_VOIDED,
+  points_voided: WireType.POINTS_VOIDED,
+  points_reversed: WireType.POINTS_REVERSED,
+  adjusted: WireType.ADJUSTED,
+  points_expired: WireType.POINTS_EXPIRED,
+  card_deactivated: WireType.CARD_DEACTIVATED,
+  card_reactivated: WireType.CARD_REACTIVATED,
+};
+
+/** The wire view of a ledger row: amounts as decimal strings in the row's currency, absent values empty. */
+export function transactionToWire(t: LoyaltyTransaction): LoyaltyTransactionMessage {
+  const amount = (minor: bigint | null) =>
+    minor === null || t.currency === null ? "" : formatAmount(minor, t.currency);
+  return create(LoyaltyTransactionSchema, {
+    id: t.id,
+    type: TYPE_TO_WIRE[t.type],
+    merchantId: t.merchantId,
+    storeId: t.storeId ?? "",
+    cardId: t.cardId,
+    staffId: t.staffId ?? "",
+    actingTerminalDeviceId: t.actingTerminalDeviceId ?? "",
+    principalId: t.principalId,
+    principalRole: t.principalRole,
+    ip: t.ip ?? "",
+    userAgent: t.userAgent ?? "",
+    orderReference: t.orderReference ?? "",
+    purchaseAmount: amount(t.purchaseAmountMinor),
+    refundedAmount: amount(t.refundedAmountMinor),
+    currency: t.currency?.code ?? "",
+    rewardCode: t.rewardCode ?? "",
+    rewardName: t.rewardName ?? "",
+    notes: t.notes ?? "",
+    relatedTransactionId: t.relatedTransactionId ?? "",
+    sagaId: t.sagaId ?? "",
+    transactionAt: timestampFromDate(t.transactionAt),
+    stampsDelta: t.stampsDelta,
+    pointsDelta: t.pointsDelta,
+    stampsBalanceAfter: t.stampsBalanceAfter,
+    pointsBalanceAfter: t.pointsBalanceAfter,
+    stampsCancelled: t.stampsCancelled,
+    pointsCancelled: t.pointsCancelled,
+    pointsAlreadyExpired: t.pointsAlreadyExpired,
+    pointsForgiven: t.pointsForgiven,
+    lotId: t.lotId ?? "",
+  });
+}
