@@ -70,14 +70,12 @@ describe("CreateAccount and GetAccount", () => {
 
   it("refuses a user creating accounts (admin and service only)", async () => {
     await expectRefusal(
-      ledger
-        .as("user", "alice")
-        .createAccount({
-          idempotencyKey: key(),
-          ownerRef: "alice",
-          currency: "EUR",
-          type: AccountType.LIABILITY,
-        }),
+      ledger.as("user", "alice").createAccount({
+        idempotencyKey: key(),
+        ownerRef: "alice",
+        currency: "EUR",
+        type: AccountType.LIABILITY,
+      }),
       Code.PermissionDenied,
       "PERMISSION_DENIED",
     );
@@ -257,14 +255,12 @@ describe("FreezeAccount, UnfreezeAccount, CloseAccount, SetOverdraftLimit", () =
       "INVALID_AMOUNT",
     );
     await expectRefusal(
-      ledger
-        .as("service")
-        .setOverdraftLimit({
-          idempotencyKey: key(),
-          accountId: account.id,
-          overdraftLimit: "1",
-          reason: "x",
-        }),
+      ledger.as("service").setOverdraftLimit({
+        idempotencyKey: key(),
+        accountId: account.id,
+        overdraftLimit: "1",
+        reason: "x",
+      }),
       Code.PermissionDenied,
       "PERMISSION_DENIED",
     );
