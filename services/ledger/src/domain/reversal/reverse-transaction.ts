@@ -80,7 +80,8 @@ export async function reverseTransaction(
 
   const reversed = await reversedPerAccount(tx, id);
   const legs: PricedLeg[] = [];
-  for (const direction of ["debit", "credit"] as const) {
+  // The original's credits become the reversal's debits, listed first as entries are.
+  for (const direction of ["credit", "debit"] as const) {
     const side = original.entries.filter((e) => e.direction === direction);
     const shares = shareOut(
       requestedMinor,
