@@ -187,14 +187,12 @@ describe("the transaction lifecycle", () => {
     );
     await ledger.expectRefusedWithoutTrace(
       () =>
-        ledger
-          .as("auditor")
-          .transitionTransaction({
-            idempotencyKey: key(),
-            transactionId: t.id,
-            toStatus: S.REFUND_INITIATED,
-            reason: "x",
-          }),
+        ledger.as("auditor").transitionTransaction({
+          idempotencyKey: key(),
+          transactionId: t.id,
+          toStatus: S.REFUND_INITIATED,
+          reason: "x",
+        }),
       Code.PermissionDenied,
       "PERMISSION_DENIED",
     );
