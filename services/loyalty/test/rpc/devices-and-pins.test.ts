@@ -52,7 +52,9 @@ describe("pairing", () => {
     expect(card.merchantId).toBe(m.merchantId);
 
     // A retry whose answer was lost gets the same device and a fresh token; a second device does not.
-    const retried = await h.client().pairDevice({ idempotencyKey: pairKey, pairingCode: pairingCode.toLowerCase() });
+    const retried = await h
+      .client()
+      .pairDevice({ idempotencyKey: pairKey, pairingCode: pairingCode.toLowerCase() });
     expect(retried.device?.id).toBe(paired.device?.id);
     expect(retried.deviceToken).not.toBe("");
     await expectRefusal(

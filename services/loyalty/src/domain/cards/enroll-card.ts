@@ -78,6 +78,7 @@ export async function enrollCard(
       transactionId: id,
       points: program.welcomeBonusPoints,
       at,
+      fromPurchase: false,
     });
     const bonus = await postTransaction(
       tx,

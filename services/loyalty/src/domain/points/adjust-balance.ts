@@ -53,6 +53,7 @@ export async function adjustBalance(
       transactionId: id,
       points: command.pointsDelta,
       at,
+      fromPurchase: false,
     });
     after = credited.card;
     lotId = credited.lotId;

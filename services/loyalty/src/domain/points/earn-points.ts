@@ -93,7 +93,9 @@ export async function earnPoints(
   const id = randomUUID();
   // A purchase too small to earn a whole point still claims its order.
   const credited =
-    points > 0n ? await creditPoints(tx, card, program, { transactionId: id, points, at }) : null;
+    points > 0n
+      ? await creditPoints(tx, card, program, { transactionId: id, points, at, fromPurchase: true })
+      : null;
   const posted = await postTransaction(
     tx,
     deps,

@@ -26,14 +26,15 @@ import { postTransaction } from "../transactions/post-transaction.js";
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
 /**
- * Puts `points` on the card as a new lot with the program's lock and
- * expiry. A debt left by an earlier void is paid back from it first.
+ * Puts `points` on the card as a new lot with the program's expiry, locked
+ * for the program's return window when they come from a purchase. A debt
+ * left by an earlier void is paid back from it first.
  */
 export async function creditPoints(
   tx: DatabaseTransactionConnection,
   card: Card,
   program: Program,
-  credit: { transactionId: string; points: bigint; at: Date },
+  credit: { transactionId: string; points: bigint; at: Date; fromPurchase: boolean },
 ): Promise<{ card: Card; lotId: string }> {
   const { transactionId, points, at } = credit;
   const lotId = randomUUID();
@@ -45,7 +46,7 @@ export async function creditPoints(
     originalPoints: points,
     remainingPoints: points - debtPaid,
     earnedAt: at,
-    availableAt: addDays(at, program.pointsLockDays),
+    availableAt: credit.fromPurchase ? addDays(at, program.pointsLockDays) : at,
     expiresAt: program.pointsExpiry === "after_earning" ? addDays(at, program.pointsExpiryDays) : null,
   });
   if (debtPaid > 0n) await insertMovements(tx, [{ transactionId, lotId, points: -debtPaid }]);
