@@ -39,8 +39,11 @@ export class ExpiryJob {
   async runOnce(): Promise<{ lotsExpired: number; pointsExpired: bigint }> {
     const total = { lotsExpired: 0, pointsExpired: 0n };
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN && !this.stopped; batch++) {
-      const run = await inTransaction(this.pool, (tx) =>
-        expirePoints(tx, this.deps, { merchantId: undefined, maxCards: CARDS_PER_BATCH }),
+      const run = await inTransaction(
+        this.pool,
+        (tx) => expirePoints(tx, this.deps, { merchantId: undefined, maxCards: CARDS_PER_BATCH }),
+        // Card row locks guard expiry, as they guard every posting (see rpc/idempotent.ts).
+        { isolation: "read committed" },
       );
       total.lotsExpired += run.lotsExpired;
       total.pointsExpired += run.pointsExpired;

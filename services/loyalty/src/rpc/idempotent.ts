@@ -8,6 +8,15 @@ import { runIdempotent } from "@money/rpc";
  * (for a terminal, its device). The request is remembered by hash with any
  * staff PIN blanked: a SHA-256 over a request that held a 4-digit PIN would
  * give the PIN away to anyone who can read the table.
+ *
+ * Loyalty transactions run at READ COMMITTED with explicit locks. Under
+ * SERIALIZABLE, a posting that waited for its card's row lock fails with a
+ * serialization error the moment it gets it (the row changed after its
+ * snapshot), so tills busy on one card would retry in a storm. Every
+ * invariant here is guarded by a lock taken before it is checked (the card
+ * row, an order's advisory lock, the daily-usage rows, a pairing code or
+ * staff row) or by a unique index (idempotency keys, card numbers, one earn
+ * per order).
  */
 export function idempotently<Req extends DescMessage, Res extends DescMessage>(
   pool: DatabasePool,
@@ -26,6 +35,7 @@ export function idempotently<Req extends DescMessage, Res extends DescMessage>(
       responseSchema: call.responseSchema,
     },
     effect,
+    { isolation: "read committed" },
   );
 }
 

@@ -11,7 +11,8 @@ import type { Card, CardView } from "./card.js";
 
 /**
  * The first step of every posting on a card: lock the card row (postings on
- * one card then run one after another), check the caller may act on its
+ * one card then run one after another), read the clock (after the lock, so
+ * a card's postings are in time order), check the caller may act on its
  * merchant and from its store, load the program, and post what expired.
  *
  * Errors: INVALID_ARGUMENT (card id), CARD_NOT_FOUND, PERMISSION_DENIED,
@@ -22,11 +23,11 @@ export async function openCardForPosting(
   deps: LoyaltyDeps,
   cardId: string,
   acting: Acting,
-  at: Date,
-): Promise<{ card: Card; program: Program }> {
+): Promise<{ card: Card; program: Program; at: Date }> {
   const id = requireId("card_id", cardId);
   const locked = await lockCard(tx, id);
   if (!locked) throw new LoyaltyError("CARD_NOT_FOUND", `no card ${id}`);
+  const at = deps.clock.now();
   assertActsFor(acting, locked.merchantId);
   if (acting.store && acting.store.merchantId !== locked.merchantId) {
     throw new LoyaltyError(
@@ -36,7 +37,7 @@ export async function openCardForPosting(
   }
   const program = (await findProgram(tx, locked.merchantId))!;
   const { card } = await expireDuePoints(tx, deps, locked, program, at);
-  return { card, program };
+  return { card, program, at };
 }
 
 /** Errors: CARD_INACTIVE: a deactivated card neither earns nor redeems. */

@@ -28,8 +28,7 @@ export async function setCardStatus(
   acting: Acting,
 ): Promise<Posted> {
   const reason = requireText("reason", command.reason, 500);
-  const at = deps.clock.now();
-  const { card, program } = await openCardForPosting(tx, deps, command.cardId, acting, at);
+  const { card, program, at } = await openCardForPosting(tx, deps, command.cardId, acting);
   if (card.status === command.status) {
     throw new LoyaltyError(
       command.status === "inactive" ? "CARD_ALREADY_INACTIVE" : "CARD_ALREADY_ACTIVE",

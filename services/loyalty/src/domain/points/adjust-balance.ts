@@ -40,8 +40,7 @@ export async function adjustBalance(
   if (command.pointsDelta > MAX_ADJUSTMENT || command.pointsDelta < -MAX_ADJUSTMENT) {
     throw new LoyaltyError("INVALID_ARGUMENT", `an adjustment moves at most ${MAX_ADJUSTMENT} points`);
   }
-  const at = deps.clock.now();
-  const { card, program } = await openCardForPosting(tx, deps, command.cardId, acting, at);
+  const { card, program, at } = await openCardForPosting(tx, deps, command.cardId, acting);
   if (card.stamps + command.stampsDelta < 0) {
     throw new LoyaltyError("INSUFFICIENT_STAMPS", `card ${card.id} has ${card.stamps} stamps`);
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseTransactionConnection } from "@money/db";
 import { findCurrency, formatAmount, multiplyToInteger, parseAmount } from "@money/money";
-import { findEarnForOrder } from "../../db/transactions-table.js";
+import { findEarnForOrder, lockOrder } from "../../db/transactions-table.js";
 import type { Acting } from "../acting.js";
 import { chargeDailyCaps } from "../cards/daily-caps.js";
 import { assertCardActive, openCardForPosting, viewCard } from "../cards/open-card.js";
@@ -28,8 +28,8 @@ export interface EarnPoints {
  * Once per (merchant, order reference): the same order again for the same
  * card and amount returns the original posting (a POS retrying under a new
  * key gets what the first attempt did); for another card or amount it is
- * refused. The unique index on the order decides a race between two such
- * calls: the loser's transaction is retried and finds the winner's row.
+ * refused. The order's advisory lock makes two such calls take turns, and
+ * a unique index on the order stands behind it.
  *
  * Errors: INVALID_ARGUMENT, UNKNOWN_CURRENCY, INVALID_AMOUNT, CARD_NOT_FOUND,
  * PERMISSION_DENIED, ORDER_ALREADY_EARNED, CARD_INACTIVE, CURRENCY_MISMATCH,
@@ -56,9 +56,9 @@ export async function earnPoints(
       `purchase_amount ${JSON.stringify(command.purchaseAmount)}: ${amount.problem}`,
     );
   }
-  const at = deps.clock.now();
-  const { card, program } = await openCardForPosting(tx, deps, command.cardId, acting, at);
+  const { card, program, at } = await openCardForPosting(tx, deps, command.cardId, acting);
 
+  await lockOrder(tx, card.merchantId, orderReference);
   const earlier = await findEarnForOrder(tx, card.merchantId, orderReference);
   if (earlier) {
     if (

@@ -24,12 +24,12 @@ export async function expirePoints(
   deps: LoyaltyDeps,
   scope: { merchantId: string | undefined; maxCards: number },
 ): Promise<ExpiryRun> {
-  const at = deps.clock.now();
   const run: ExpiryRun = { cards: 0, lotsExpired: 0, pointsExpired: 0n };
-  for (const cardId of await findCardsWithPointsDue(tx, scope.merchantId, at, scope.maxCards)) {
+  for (const cardId of await findCardsWithPointsDue(tx, scope.merchantId, deps.clock.now(), scope.maxCards)) {
     const card = (await lockCard(tx, cardId))!;
     const program = (await findProgram(tx, card.merchantId))!;
-    const expired = await expireDuePoints(tx, deps, card, program, at);
+    // Read after the lock, as every posting does, so a card's rows stay in time order.
+    const expired = await expireDuePoints(tx, deps, card, program, deps.clock.now());
     run.cards += 1;
     run.lotsExpired += expired.lotsExpired;
     run.pointsExpired += expired.pointsExpired;

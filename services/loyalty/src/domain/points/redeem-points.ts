@@ -36,8 +36,7 @@ export async function redeemPoints(
   requireText("reward_code", command.rewardCode, 40);
   requireText("order_reference", command.orderReference, 100, false);
   requireText("notes", command.notes, 500, false);
-  const at = deps.clock.now();
-  const { card, program } = await openCardForPosting(tx, deps, command.cardId, acting, at);
+  const { card, program, at } = await openCardForPosting(tx, deps, command.cardId, acting);
   assertCardActive(card);
   const reward = await findReward(tx, card.merchantId, command.rewardCode);
   if (!reward?.active)

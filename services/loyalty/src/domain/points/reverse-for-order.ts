@@ -98,8 +98,7 @@ export async function reverseForOrder(
       `order ${orderReference} earned on a purchase of ${earn.purchaseAmountMinor} minor units, not ${purchase.minor}`,
     );
   }
-  const at = deps.clock.now();
-  const { card, program } = await openCardForPosting(tx, deps, earn.cardId, acting, at);
+  const { card, program, at } = await openCardForPosting(tx, deps, earn.cardId, acting);
   const before = await sumCancellations(tx, earn.id);
   const refundedSoFar = before.refundedMinor + refunded.minor;
   if (refundedSoFar > purchase.minor) {

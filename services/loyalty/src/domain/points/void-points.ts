@@ -41,8 +41,7 @@ export async function voidPoints(
   requireText("notes", command.notes, 500, false);
   const original = await findTransaction(tx, originalId);
   if (!original) throw new LoyaltyError("TRANSACTION_NOT_FOUND", `no transaction ${originalId}`);
-  const at = deps.clock.now();
-  const { card, program } = await openCardForPosting(tx, deps, original.cardId, acting, at);
+  const { card, program, at } = await openCardForPosting(tx, deps, original.cardId, acting);
   if (original.type !== "points_earned" && original.type !== "points_redeemed") {
     throw new LoyaltyError(
       "NOT_VOIDABLE",

@@ -34,8 +34,7 @@ export async function addStamp(
   if (stamps < 0) throw new LoyaltyError("INVALID_ARGUMENT", "stamps must be positive");
   requireText("order_reference", command.orderReference, 100, false);
   requireText("notes", command.notes, 500, false);
-  const at = deps.clock.now();
-  const { card, program } = await openCardForPosting(tx, deps, command.cardId, acting, at);
+  const { card, program, at } = await openCardForPosting(tx, deps, command.cardId, acting);
   assertCardActive(card);
   if (program.stampsPerReward === 0) throw new LoyaltyError("STAMPS_DISABLED", "this program has no stamps");
   if (stamps > program.maxStampsPerVisit) {

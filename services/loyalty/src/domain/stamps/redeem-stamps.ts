@@ -25,8 +25,7 @@ export async function redeemStamps(
   acting: Acting,
 ): Promise<Posted> {
   requireText("notes", command.notes, 500, false);
-  const at = deps.clock.now();
-  const { card, program } = await openCardForPosting(tx, deps, command.cardId, acting, at);
+  const { card, program, at } = await openCardForPosting(tx, deps, command.cardId, acting);
   assertCardActive(card);
   if (program.stampsPerReward === 0) throw new LoyaltyError("STAMPS_DISABLED", "this program has no stamps");
   if (card.stamps < program.stampsPerReward) {

@@ -34,8 +34,7 @@ export async function voidStamps(
   requireText("notes", command.notes, 500, false);
   const original = await findTransaction(tx, originalId);
   if (!original) throw new LoyaltyError("TRANSACTION_NOT_FOUND", `no transaction ${originalId}`);
-  const at = deps.clock.now();
-  const { card, program } = await openCardForPosting(tx, deps, original.cardId, acting, at);
+  const { card, program, at } = await openCardForPosting(tx, deps, original.cardId, acting);
   if (original.type !== "stamp_added") {
     throw new LoyaltyError(
       "NOT_VOIDABLE",
