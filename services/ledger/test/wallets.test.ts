@@ -61,15 +61,13 @@ describe("CreateWallet and GetWallet", () => {
   ])("refuses the mobile number %j", async (mobileNumber) => {
     await ledger.expectRefusedWithoutTrace(
       () =>
-        ledger
-          .as("user", "ann")
-          .createWallet({
-            idempotencyKey: key(),
-            ownerRef: "ann",
-            mobileNumber,
-            currency: "EUR",
-            dailyLimit: "10",
-          }),
+        ledger.as("user", "ann").createWallet({
+          idempotencyKey: key(),
+          ownerRef: "ann",
+          mobileNumber,
+          currency: "EUR",
+          dailyLimit: "10",
+        }),
       Code.InvalidArgument,
       "INVALID_MOBILE_NUMBER",
     );
@@ -91,29 +89,25 @@ describe("CreateWallet and GetWallet", () => {
     );
     await ledger.expectRefusedWithoutTrace(
       () =>
-        ledger
-          .as("user", "bea")
-          .createWallet({
-            idempotencyKey: key(),
-            ownerRef: "bea",
-            mobileNumber: nextMobile(),
-            currency: "EUR",
-            dailyLimit: "0",
-          }),
+        ledger.as("user", "bea").createWallet({
+          idempotencyKey: key(),
+          ownerRef: "bea",
+          mobileNumber: nextMobile(),
+          currency: "EUR",
+          dailyLimit: "0",
+        }),
       Code.InvalidArgument,
       "INVALID_AMOUNT",
     );
     await ledger.expectRefusedWithoutTrace(
       () =>
-        ledger
-          .as("user", "bea")
-          .createWallet({
-            idempotencyKey: key(),
-            ownerRef: "ben",
-            mobileNumber: nextMobile(),
-            currency: "EUR",
-            dailyLimit: "10",
-          }),
+        ledger.as("user", "bea").createWallet({
+          idempotencyKey: key(),
+          ownerRef: "ben",
+          mobileNumber: nextMobile(),
+          currency: "EUR",
+          dailyLimit: "10",
+        }),
       Code.PermissionDenied,
       "NOT_OWNER",
     );
@@ -123,15 +117,13 @@ describe("CreateWallet and GetWallet", () => {
     const mobileNumber = nextMobile();
     const results = await Promise.allSettled(
       ["cat", "cy"].map((owner) =>
-        ledger
-          .as("user", owner)
-          .createWallet({
-            idempotencyKey: key(),
-            ownerRef: owner,
-            mobileNumber,
-            currency: "EUR",
-            dailyLimit: "10",
-          }),
+        ledger.as("user", owner).createWallet({
+          idempotencyKey: key(),
+          ownerRef: owner,
+          mobileNumber,
+          currency: "EUR",
+          dailyLimit: "10",
+        }),
       ),
     );
     expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
@@ -238,14 +230,12 @@ describe("transfers between wallets", () => {
     );
     await ledger.expectRefusedWithoutTrace(
       () =>
-        ledger
-          .as("user", "ida")
-          .transferBetweenWallets({
-            idempotencyKey: key(),
-            fromWalletId: hal.id,
-            toWalletId: ida.id,
-            amount: "1.00",
-          }),
+        ledger.as("user", "ida").transferBetweenWallets({
+          idempotencyKey: key(),
+          fromWalletId: hal.id,
+          toWalletId: ida.id,
+          amount: "1.00",
+        }),
       Code.PermissionDenied,
       "NOT_OWNER",
     );
@@ -301,14 +291,12 @@ describe("the daily limit", () => {
     await ledger.admin.query(sql.unsafe`
       INSERT INTO ledger.wallet_daily_usage (wallet_id, day, spent_minor)
       VALUES (${lu.id}, (now() AT TIME ZONE 'UTC')::date - 1, 1000)`);
-    await ledger
-      .as("user", "lu")
-      .transferBetweenWallets({
-        idempotencyKey: key(),
-        fromWalletId: lu.id,
-        toWalletId: mo.id,
-        amount: "10.00",
-      });
+    await ledger.as("user", "lu").transferBetweenWallets({
+      idempotencyKey: key(),
+      fromWalletId: lu.id,
+      toWalletId: mo.id,
+      amount: "10.00",
+    });
   });
 
   it("holds under concurrency: 30 racing transfers of 5.00 against a 50.00 limit, exactly 10 pass", async () => {
@@ -316,14 +304,12 @@ describe("the daily limit", () => {
     const ola = await walletOf("ola");
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, () =>
-        ledger
-          .as("user", "ned")
-          .transferBetweenWallets({
-            idempotencyKey: key(),
-            fromWalletId: ned.id,
-            toWalletId: ola.id,
-            amount: "5.00",
-          }),
+        ledger.as("user", "ned").transferBetweenWallets({
+          idempotencyKey: key(),
+          fromWalletId: ned.id,
+          toWalletId: ola.id,
+          amount: "5.00",
+        }),
       ),
     );
     const reasons = results.map((r) =>
