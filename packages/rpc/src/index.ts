@@ -22,7 +22,12 @@ export {
   type TokenClaims,
   type TokenVerifier,
 } from "./auth/token-verifier.js";
-export { runIdempotent, hashRequest, type IdempotentCall } from "./idempotency/idempotency.js";
+export {
+  runIdempotent,
+  runIdempotentIn,
+  hashRequest,
+  type IdempotentCall,
+} from "./idempotency/idempotency.js";
 export { startRpcServer, type RpcServer, type RpcServerOptions } from "./server/rpc-server.js";
 export { HealthStatus } from "./server/health.js";
 export { callerOf } from "./auth/caller-of.js";

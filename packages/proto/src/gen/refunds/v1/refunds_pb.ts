@@ -2,21 +2,1475 @@
 // @generated from file refunds/v1/refunds.proto (package refunds.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file refunds/v1/refunds.proto.
  */
 export const file_refunds_v1_refunds: GenFile = /*@__PURE__*/
-  fileDesc("ChhyZWZ1bmRzL3YxL3JlZnVuZHMucHJvdG8SCnJlZnVuZHMudjEyDwoNUmVmdW5kU2VydmljZWIGcHJvdG8z");
+  fileDesc("ChhyZWZ1bmRzL3YxL3JlZnVuZHMucHJvdG8SCnJlZnVuZHMudjEimAEKCEFwcHJvdmFsEhMKC2FwcHJvdmVyX2lkGAEgASgJEhUKDWFwcHJvdmVyX3JvbGUYAiABKAkSEAoIYXBwcm92ZWQYAyABKAgSDgoGYW1vdW50GAQgASgJEg4KBnJlYXNvbhgFIAEoCRIuCgpkZWNpZGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK9AwoJU3RlcFN0YXRlEiIKBHN0ZXAYASABKA4yFC5yZWZ1bmRzLnYxLlNhZ2FTdGVwEhQKDGNvbXBlbnNhdGlvbhgCIAEoCBImCgZzdGF0dXMYAyABKA4yFi5yZWZ1bmRzLnYxLlN0ZXBTdGF0dXMSEAoIYXR0ZW1wdHMYBCABKAUSEgoKbGFzdF9lcnJvchgFIAEoCRIvCgtkZWFkbGluZV9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbmV4dF9hdHRlbXB0X2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxjb21wbGV0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKBnJlc3VsdBgKIAMoCzIhLnJlZnVuZHMudjEuU3RlcFN0YXRlLlJlc3VsdEVudHJ5Gi0KC1Jlc3VsdEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi1QEKEFN0YXR1c1RyYW5zaXRpb24SLQoLZnJvbV9zdGF0dXMYASABKA4yGC5yZWZ1bmRzLnYxLlJlZnVuZFN0YXR1cxIrCgl0b19zdGF0dXMYAiABKA4yGC5yZWZ1bmRzLnYxLlJlZnVuZFN0YXR1cxIQCghhY3Rvcl9pZBgDIAEoCRISCgphY3Rvcl9yb2xlGAQgASgJEg4KBnJlYXNvbhgFIAEoCRIvCgtvY2N1cnJlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAingYKBlJlZnVuZBIKCgJpZBgBIAEoCRIfChdvcmlnaW5hbF90cmFuc2FjdGlvbl9pZBgCIAEoCRITCgttZXJjaGFudF9pZBgDIAEoCRIXCg9vcmRlcl9yZWZlcmVuY2UYBCABKAkSDgoGYW1vdW50GAUgASgJEhAKCGN1cnJlbmN5GAYgASgJEhcKD29yaWdpbmFsX2Ftb3VudBgHIAEoCRIrCgtyZWFzb25fY29kZRgIIAEoDjIWLnJlZnVuZHMudjEuUmVhc29uQ29kZRIMCgRub3RlGAkgASgJEigKBnN0YXR1cxgKIAEoDjIYLnJlZnVuZHMudjEuUmVmdW5kU3RhdHVzEhQKDHJlcXVlc3RlZF9ieRgLIAEoCRIZChFyZXF1ZXN0ZWRfYnlfcm9sZRgMIAEoCRIaChJhcHByb3ZhbHNfcmVxdWlyZWQYDSABKAUSJwoJYXBwcm92YWxzGA4gAygLMhQucmVmdW5kcy52MS5BcHByb3ZhbBI3ChNhcHByb3ZhbF9leHBpcmVzX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIfChdyZXZlcnNhbF90cmFuc2FjdGlvbl9pZBgQIAEoCRIXCg9wb2ludHNfcmV2ZXJzZWQYESABKAMSGAoQcG9pbnRzX3Nob3J0ZmFsbBgSIAEoAxIWCg5mYWlsdXJlX3JlYXNvbhgTIAEoCRIXCg9mYWlsdXJlX21lc3NhZ2UYFCABKAkSJAoFc3RlcHMYFSADKAsyFS5yZWZ1bmRzLnYxLlN0ZXBTdGF0ZRItCgdoaXN0b3J5GBYgAygLMhwucmVmdW5kcy52MS5TdGF0dXNUcmFuc2l0aW9uEi4KCmNyZWF0ZWRfYXQYFyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYGCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBsZXRlZF9hdBgZIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirQEKFFJlcXVlc3RSZWZ1bmRSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIfChdvcmlnaW5hbF90cmFuc2FjdGlvbl9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAkSEAoIY3VycmVuY3kYBCABKAkSKwoLcmVhc29uX2NvZGUYBSABKA4yFi5yZWZ1bmRzLnYxLlJlYXNvbkNvZGUSDAoEbm90ZRgGIAEoCSI7ChVSZXF1ZXN0UmVmdW5kUmVzcG9uc2USIgoGcmVmdW5kGAEgASgLMhIucmVmdW5kcy52MS5SZWZ1bmQiYgoUQXBwcm92ZVJlZnVuZFJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhEKCXJlZnVuZF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAkSDgoGcmVhc29uGAQgASgJIjsKFUFwcHJvdmVSZWZ1bmRSZXNwb25zZRIiCgZyZWZ1bmQYASABKAsyEi5yZWZ1bmRzLnYxLlJlZnVuZCJRChNSZWplY3RSZWZ1bmRSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIRCglyZWZ1bmRfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJIjoKFFJlamVjdFJlZnVuZFJlc3BvbnNlEiIKBnJlZnVuZBgBIAEoCzISLnJlZnVuZHMudjEuUmVmdW5kIlEKE0NhbmNlbFJlZnVuZFJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhEKCXJlZnVuZF9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiOgoUQ2FuY2VsUmVmdW5kUmVzcG9uc2USIgoGcmVmdW5kGAEgASgLMhIucmVmdW5kcy52MS5SZWZ1bmQiJQoQR2V0UmVmdW5kUmVxdWVzdBIRCglyZWZ1bmRfaWQYASABKAkiNwoRR2V0UmVmdW5kUmVzcG9uc2USIgoGcmVmdW5kGAEgASgLMhIucmVmdW5kcy52MS5SZWZ1bmQikwIKEkxpc3RSZWZ1bmRzUmVxdWVzdBIfChdvcmlnaW5hbF90cmFuc2FjdGlvbl9pZBgBIAEoCRITCgttZXJjaGFudF9pZBgCIAEoCRIoCgZzdGF0dXMYAyABKA4yGC5yZWZ1bmRzLnYxLlJlZnVuZFN0YXR1cxIUCgxyZXF1ZXN0ZWRfYnkYBCABKAkSMAoMY3JlYXRlZF9mcm9tGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX3RvGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYByABKAUSEgoKcGFnZV90b2tlbhgIIAEoCSJTChNMaXN0UmVmdW5kc1Jlc3BvbnNlEiMKB3JlZnVuZHMYASADKAsyEi5yZWZ1bmRzLnYxLlJlZnVuZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiWQobTGlzdFBlbmRpbmdBcHByb3ZhbHNSZXF1ZXN0EhMKC21lcmNoYW50X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlwKHExpc3RQZW5kaW5nQXBwcm92YWxzUmVzcG9uc2USIwoHcmVmdW5kcxgBIAMoCzISLnJlZnVuZHMudjEuUmVmdW5kEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJOChBSZXRyeVNhZ2FSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIRCglyZWZ1bmRfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJIjcKEVJldHJ5U2FnYVJlc3BvbnNlEiIKBnJlZnVuZBgBIAEoCzISLnJlZnVuZHMudjEuUmVmdW5kInwKElJlc29sdmVTYWdhUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSEQoJcmVmdW5kX2lkGAIgASgJEioKCnJlc29sdXRpb24YAyABKA4yFi5yZWZ1bmRzLnYxLlJlc29sdXRpb24SDgoGcmVhc29uGAQgASgJIjkKE1Jlc29sdmVTYWdhUmVzcG9uc2USIgoGcmVmdW5kGAEgASgLMhIucmVmdW5kcy52MS5SZWZ1bmQiPgoMQXBwcm92YWxCYW5kEhIKCm1pbl9hbW91bnQYASABKAkSGgoSYXBwcm92YWxzX3JlcXVpcmVkGAIgASgFIn4KDkFwcHJvdmFsUG9saWN5EhMKC21lcmNoYW50X2lkGAEgASgJEhAKCGN1cnJlbmN5GAIgASgJEicKBWJhbmRzGAMgAygLMhgucmVmdW5kcy52MS5BcHByb3ZhbEJhbmQSHAoUYXBwcm92YWxfdHRsX3NlY29uZHMYBCABKAMibwoYU2V0QXBwcm92YWxQb2xpY3lSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIqCgZwb2xpY3kYAiABKAsyGi5yZWZ1bmRzLnYxLkFwcHJvdmFsUG9saWN5Eg4KBnJlYXNvbhgDIAEoCSJHChlTZXRBcHByb3ZhbFBvbGljeVJlc3BvbnNlEioKBnBvbGljeRgBIAEoCzIaLnJlZnVuZHMudjEuQXBwcm92YWxQb2xpY3kiQQoYR2V0QXBwcm92YWxQb2xpY3lSZXF1ZXN0EhMKC21lcmNoYW50X2lkGAEgASgJEhAKCGN1cnJlbmN5GAIgASgJImIKGUdldEFwcHJvdmFsUG9saWN5UmVzcG9uc2USKgoGcG9saWN5GAEgASgLMhoucmVmdW5kcy52MS5BcHByb3ZhbFBvbGljeRIZChFtZXJjaGFudF9zcGVjaWZpYxgCIAEoCCLLAQoTUmVmdW5kU3RhdHVzQ2hhbmdlZBIiCgZyZWZ1bmQYASABKAsyEi5yZWZ1bmRzLnYxLlJlZnVuZBItCgtmcm9tX3N0YXR1cxgCIAEoDjIYLnJlZnVuZHMudjEuUmVmdW5kU3RhdHVzEisKCXRvX3N0YXR1cxgDIAEoDjIYLnJlZnVuZHMudjEuUmVmdW5kU3RhdHVzEhAKCGFjdG9yX2lkGAQgASgJEhIKCmFjdG9yX3JvbGUYBSABKAkSDgoGcmVhc29uGAYgASgJIoIBChZSZWZ1bmREZWNpc2lvblJlY29yZGVkEhEKCXJlZnVuZF9pZBgBIAEoCRImCghhcHByb3ZhbBgCIAEoCzIULnJlZnVuZHMudjEuQXBwcm92YWwSEQoJYXBwcm92YWxzGAMgASgFEhoKEmFwcHJvdmFsc19yZXF1aXJlZBgEIAEoBSrvAQoKUmVhc29uQ29kZRIbChdSRUFTT05fQ09ERV9VTlNQRUNJRklFRBAAEiUKIVJFQVNPTl9DT0RFX1JFUVVFU1RFRF9CWV9DVVNUT01FUhABEhkKFVJFQVNPTl9DT0RFX0RVUExJQ0FURRACEhoKFlJFQVNPTl9DT0RFX0ZSQVVEVUxFTlQQAxIWChJSRUFTT05fQ09ERV9SRVRVUk4QBBIYChRSRUFTT05fQ09ERV9HT09EV0lMTBAFEh0KGVJFQVNPTl9DT0RFX1BSSUNJTkdfRVJST1IQBhIVChFSRUFTT05fQ09ERV9PVEhFUhAHKtkCCgxSZWZ1bmRTdGF0dXMSHQoZUkVGVU5EX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1JFRlVORF9TVEFUVVNfUkVRVUVTVEVEEAESIwofUkVGVU5EX1NUQVRVU19BV0FJVElOR19BUFBST1ZBTBACEhoKFlJFRlVORF9TVEFUVVNfQVBQUk9WRUQQAxIaChZSRUZVTkRfU1RBVFVTX1JFSkVDVEVEEAQSGQoVUkVGVU5EX1NUQVRVU19FWFBJUkVEEAUSHAoYUkVGVU5EX1NUQVRVU19QUk9DRVNTSU5HEAYSGwoXUkVGVU5EX1NUQVRVU19TVUNDRUVERUQQBxIYChRSRUZVTkRfU1RBVFVTX0ZBSUxFRBAIEhoKFlJFRlVORF9TVEFUVVNfQ0FOQ0VMRUQQCRIkCiBSRUZVTkRfU1RBVFVTX1JFUVVJUkVTX0FUVEVOVElPThAKKoYCCghTYWdhU3RlcBIZChVTQUdBX1NURVBfVU5TUEVDSUZJRUQQABIkCiBTQUdBX1NURVBfTUFSS19SRUZVTkRfUFJPQ0VTU0lORxABEigKJFNBR0FfU1RFUF9SRVZFUlNFX0xFREdFUl9UUkFOU0FDVElPThACEiQKIFNBR0FfU1RFUF9SRVZFUlNFX0xPWUFMVFlfUE9JTlRTEAMSJAogU0FHQV9TVEVQX0NPTVBMRVRFX0xFREdFUl9SRUZVTkQQBBIkCiBTQUdBX1NURVBfQ0FOQ0VMX0xFREdFUl9SRVZFUlNBTBAFEh0KGVNBR0FfU1RFUF9SRVNUT1JFX1NFVFRMRUQQBirjAQoKU3RlcFN0YXR1cxIbChdTVEVQX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NURVBfU1RBVFVTX1BFTkRJTkcQARIZChVTVEVQX1NUQVRVU19JTl9GTElHSFQQAhIfChtTVEVQX1NUQVRVU19SRVRSWV9TQ0hFRFVMRUQQAxIZChVTVEVQX1NUQVRVU19TVUNDRUVERUQQBBIXChNTVEVQX1NUQVRVU19SRUZVU0VEEAUSFgoSU1RFUF9TVEFUVVNfRkFJTEVEEAYSFwoTU1RFUF9TVEFUVVNfU0tJUFBFRBAHKlkKClJlc29sdXRpb24SGgoWUkVTT0xVVElPTl9VTlNQRUNJRklFRBAAEhgKFFJFU09MVVRJT05fU1VDQ0VFREVEEAESFQoRUkVTT0xVVElPTl9GQUlMRUQQAjLEBwoNUmVmdW5kU2VydmljZRJUCg1SZXF1ZXN0UmVmdW5kEiAucmVmdW5kcy52MS5SZXF1ZXN0UmVmdW5kUmVxdWVzdBohLnJlZnVuZHMudjEuUmVxdWVzdFJlZnVuZFJlc3BvbnNlElQKDUFwcHJvdmVSZWZ1bmQSIC5yZWZ1bmRzLnYxLkFwcHJvdmVSZWZ1bmRSZXF1ZXN0GiEucmVmdW5kcy52MS5BcHByb3ZlUmVmdW5kUmVzcG9uc2USUQoMUmVqZWN0UmVmdW5kEh8ucmVmdW5kcy52MS5SZWplY3RSZWZ1bmRSZXF1ZXN0GiAucmVmdW5kcy52MS5SZWplY3RSZWZ1bmRSZXNwb25zZRJRCgxDYW5jZWxSZWZ1bmQSHy5yZWZ1bmRzLnYxLkNhbmNlbFJlZnVuZFJlcXVlc3QaIC5yZWZ1bmRzLnYxLkNhbmNlbFJlZnVuZFJlc3BvbnNlEkgKCUdldFJlZnVuZBIcLnJlZnVuZHMudjEuR2V0UmVmdW5kUmVxdWVzdBodLnJlZnVuZHMudjEuR2V0UmVmdW5kUmVzcG9uc2USTgoLTGlzdFJlZnVuZHMSHi5yZWZ1bmRzLnYxLkxpc3RSZWZ1bmRzUmVxdWVzdBofLnJlZnVuZHMudjEuTGlzdFJlZnVuZHNSZXNwb25zZRJpChRMaXN0UGVuZGluZ0FwcHJvdmFscxInLnJlZnVuZHMudjEuTGlzdFBlbmRpbmdBcHByb3ZhbHNSZXF1ZXN0GigucmVmdW5kcy52MS5MaXN0UGVuZGluZ0FwcHJvdmFsc1Jlc3BvbnNlEkgKCVJldHJ5U2FnYRIcLnJlZnVuZHMudjEuUmV0cnlTYWdhUmVxdWVzdBodLnJlZnVuZHMudjEuUmV0cnlTYWdhUmVzcG9uc2USTgoLUmVzb2x2ZVNhZ2ESHi5yZWZ1bmRzLnYxLlJlc29sdmVTYWdhUmVxdWVzdBofLnJlZnVuZHMudjEuUmVzb2x2ZVNhZ2FSZXNwb25zZRJgChFTZXRBcHByb3ZhbFBvbGljeRIkLnJlZnVuZHMudjEuU2V0QXBwcm92YWxQb2xpY3lSZXF1ZXN0GiUucmVmdW5kcy52MS5TZXRBcHByb3ZhbFBvbGljeVJlc3BvbnNlEmAKEUdldEFwcHJvdmFsUG9saWN5EiQucmVmdW5kcy52MS5HZXRBcHByb3ZhbFBvbGljeVJlcXVlc3QaJS5yZWZ1bmRzLnYxLkdldEFwcHJvdmFsUG9saWN5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
- * RefundService: RPCs are added by the refunds issue.
+ * @generated from message refunds.v1.Approval
+ */
+export type Approval = Message<"refunds.v1.Approval"> & {
+  /**
+   * @generated from field: string approver_id = 1;
+   */
+  approverId: string;
+
+  /**
+   * @generated from field: string approver_role = 2;
+   */
+  approverRole: string;
+
+  /**
+   * True for an approval, false for a rejection.
+   *
+   * @generated from field: bool approved = 3;
+   */
+  approved: boolean;
+
+  /**
+   * The amount the approver agreed to: always the amount requested.
+   *
+   * @generated from field: string amount = 4;
+   */
+  amount: string;
+
+  /**
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp decided_at = 6;
+   */
+  decidedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message refunds.v1.Approval.
+ * Use `create(ApprovalSchema)` to create a new message.
+ */
+export const ApprovalSchema: GenMessage<Approval> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 0);
+
+/**
+ * @generated from message refunds.v1.StepState
+ */
+export type StepState = Message<"refunds.v1.StepState"> & {
+  /**
+   * @generated from field: refunds.v1.SagaStep step = 1;
+   */
+  step: SagaStep;
+
+  /**
+   * True for a compensation.
+   *
+   * @generated from field: bool compensation = 2;
+   */
+  compensation: boolean;
+
+  /**
+   * @generated from field: refunds.v1.StepStatus status = 3;
+   */
+  status: StepStatus;
+
+  /**
+   * Commands sent for it so far (1 for the first).
+   *
+   * @generated from field: int32 attempts = 4;
+   */
+  attempts: number;
+
+  /**
+   * The reason and message of the last refusal or failure; empty when none.
+   *
+   * @generated from field: string last_error = 5;
+   */
+  lastError: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp deadline_at = 6;
+   */
+  deadlineAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp next_attempt_at = 7;
+   */
+  nextAttemptAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp started_at = 8;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp completed_at = 9;
+   */
+  completedAt?: Timestamp | undefined;
+
+  /**
+   * What the participant reported, e.g. {"reversal_transaction_id": "…"}.
+   *
+   * @generated from field: map<string, string> result = 10;
+   */
+  result: { [key: string]: string };
+};
+
+/**
+ * Describes the message refunds.v1.StepState.
+ * Use `create(StepStateSchema)` to create a new message.
+ */
+export const StepStateSchema: GenMessage<StepState> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 1);
+
+/**
+ * @generated from message refunds.v1.StatusTransition
+ */
+export type StatusTransition = Message<"refunds.v1.StatusTransition"> & {
+  /**
+   * @generated from field: refunds.v1.RefundStatus from_status = 1;
+   */
+  fromStatus: RefundStatus;
+
+  /**
+   * @generated from field: refunds.v1.RefundStatus to_status = 2;
+   */
+  toStatus: RefundStatus;
+
+  /**
+   * Who moved it: the caller's token subject, or "refunds-saga" for the saga itself.
+   *
+   * @generated from field: string actor_id = 3;
+   */
+  actorId: string;
+
+  /**
+   * @generated from field: string actor_role = 4;
+   */
+  actorRole: string;
+
+  /**
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 6;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message refunds.v1.StatusTransition.
+ * Use `create(StatusTransitionSchema)` to create a new message.
+ */
+export const StatusTransitionSchema: GenMessage<StatusTransition> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 2);
+
+/**
+ * @generated from message refunds.v1.Refund
+ */
+export type Refund = Message<"refunds.v1.Refund"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string original_transaction_id = 2;
+   */
+  originalTransactionId: string;
+
+  /**
+   * From the original's metadata; empty when it names none.
+   *
+   * @generated from field: string merchant_id = 3;
+   */
+  merchantId: string;
+
+  /**
+   * The loyalty order the original paid for; empty when none.
+   *
+   * @generated from field: string order_reference = 4;
+   */
+  orderReference: string;
+
+  /**
+   * @generated from field: string amount = 5;
+   */
+  amount: string;
+
+  /**
+   * @generated from field: string currency = 6;
+   */
+  currency: string;
+
+  /**
+   * The original's amount, for context.
+   *
+   * @generated from field: string original_amount = 7;
+   */
+  originalAmount: string;
+
+  /**
+   * @generated from field: refunds.v1.ReasonCode reason_code = 8;
+   */
+  reasonCode: ReasonCode;
+
+  /**
+   * @generated from field: string note = 9;
+   */
+  note: string;
+
+  /**
+   * @generated from field: refunds.v1.RefundStatus status = 10;
+   */
+  status: RefundStatus;
+
+  /**
+   * @generated from field: string requested_by = 11;
+   */
+  requestedBy: string;
+
+  /**
+   * @generated from field: string requested_by_role = 12;
+   */
+  requestedByRole: string;
+
+  /**
+   * Approvals the policy required when it was requested (0: approved by itself).
+   *
+   * @generated from field: int32 approvals_required = 13;
+   */
+  approvalsRequired: number;
+
+  /**
+   * @generated from field: repeated refunds.v1.Approval approvals = 14;
+   */
+  approvals: Approval[];
+
+  /**
+   * Set while it awaits approval.
+   *
+   * @generated from field: google.protobuf.Timestamp approval_expires_at = 15;
+   */
+  approvalExpiresAt?: Timestamp | undefined;
+
+  /**
+   * Set once the saga has posted it.
+   *
+   * @generated from field: string reversal_transaction_id = 16;
+   */
+  reversalTransactionId: string;
+
+  /**
+   * @generated from field: int64 points_reversed = 17;
+   */
+  pointsReversed: bigint;
+
+  /**
+   * Points the card could not cover and were forgiven.
+   *
+   * @generated from field: int64 points_shortfall = 18;
+   */
+  pointsShortfall: bigint;
+
+  /**
+   * Why it failed, was rejected or parked: a reason code then a message.
+   *
+   * @generated from field: string failure_reason = 19;
+   */
+  failureReason: string;
+
+  /**
+   * @generated from field: string failure_message = 20;
+   */
+  failureMessage: string;
+
+  /**
+   * @generated from field: repeated refunds.v1.StepState steps = 21;
+   */
+  steps: StepState[];
+
+  /**
+   * @generated from field: repeated refunds.v1.StatusTransition history = 22;
+   */
+  history: StatusTransition[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 23;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 24;
+   */
+  updatedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp completed_at = 25;
+   */
+  completedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message refunds.v1.Refund.
+ * Use `create(RefundSchema)` to create a new message.
+ */
+export const RefundSchema: GenMessage<Refund> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 3);
+
+/**
+ * @generated from message refunds.v1.RequestRefundRequest
+ */
+export type RequestRefundRequest = Message<"refunds.v1.RequestRefundRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string original_transaction_id = 2;
+   */
+  originalTransactionId: string;
+
+  /**
+   * Positive decimal string, at most what is still refundable.
+   *
+   * @generated from field: string amount = 3;
+   */
+  amount: string;
+
+  /**
+   * Must be the original's currency.
+   *
+   * @generated from field: string currency = 4;
+   */
+  currency: string;
+
+  /**
+   * @generated from field: refunds.v1.ReasonCode reason_code = 5;
+   */
+  reasonCode: ReasonCode;
+
+  /**
+   * Free text, at most 500 characters.
+   *
+   * @generated from field: string note = 6;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message refunds.v1.RequestRefundRequest.
+ * Use `create(RequestRefundRequestSchema)` to create a new message.
+ */
+export const RequestRefundRequestSchema: GenMessage<RequestRefundRequest> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 4);
+
+/**
+ * @generated from message refunds.v1.RequestRefundResponse
+ */
+export type RequestRefundResponse = Message<"refunds.v1.RequestRefundResponse"> & {
+  /**
+   * @generated from field: refunds.v1.Refund refund = 1;
+   */
+  refund?: Refund | undefined;
+};
+
+/**
+ * Describes the message refunds.v1.RequestRefundResponse.
+ * Use `create(RequestRefundResponseSchema)` to create a new message.
+ */
+export const RequestRefundResponseSchema: GenMessage<RequestRefundResponse> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 5);
+
+/**
+ * @generated from message refunds.v1.ApproveRefundRequest
+ */
+export type ApproveRefundRequest = Message<"refunds.v1.ApproveRefundRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string refund_id = 2;
+   */
+  refundId: string;
+
+  /**
+   * Must equal the amount requested: the approval is bound to it.
+   *
+   * @generated from field: string amount = 3;
+   */
+  amount: string;
+
+  /**
+   * Optional comment, at most 500 characters.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message refunds.v1.ApproveRefundRequest.
+ * Use `create(ApproveRefundRequestSchema)` to create a new message.
+ */
+export const ApproveRefundRequestSchema: GenMessage<ApproveRefundRequest> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 6);
+
+/**
+ * @generated from message refunds.v1.ApproveRefundResponse
+ */
+export type ApproveRefundResponse = Message<"refunds.v1.ApproveRefundResponse"> & {
+  /**
+   * @generated from field: refunds.v1.Refund refund = 1;
+   */
+  refund?: Refund | undefined;
+};
+
+/**
+ * Describes the message refunds.v1.ApproveRefundResponse.
+ * Use `create(ApproveRefundResponseSchema)` to create a new message.
+ */
+export const ApproveRefundResponseSchema: GenMessage<ApproveRefundResponse> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 7);
+
+/**
+ * @generated from message refunds.v1.RejectRefundRequest
+ */
+export type RejectRefundRequest = Message<"refunds.v1.RejectRefundRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string refund_id = 2;
+   */
+  refundId: string;
+
+  /**
+   * Required.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message refunds.v1.RejectRefundRequest.
+ * Use `create(RejectRefundRequestSchema)` to create a new message.
+ */
+export const RejectRefundRequestSchema: GenMessage<RejectRefundRequest> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 8);
+
+/**
+ * @generated from message refunds.v1.RejectRefundResponse
+ */
+export type RejectRefundResponse = Message<"refunds.v1.RejectRefundResponse"> & {
+  /**
+   * @generated from field: refunds.v1.Refund refund = 1;
+   */
+  refund?: Refund | undefined;
+};
+
+/**
+ * Describes the message refunds.v1.RejectRefundResponse.
+ * Use `create(RejectRefundResponseSchema)` to create a new message.
+ */
+export const RejectRefundResponseSchema: GenMessage<RejectRefundResponse> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 9);
+
+/**
+ * @generated from message refunds.v1.CancelRefundRequest
+ */
+export type CancelRefundRequest = Message<"refunds.v1.CancelRefundRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string refund_id = 2;
+   */
+  refundId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message refunds.v1.CancelRefundRequest.
+ * Use `create(CancelRefundRequestSchema)` to create a new message.
+ */
+export const CancelRefundRequestSchema: GenMessage<CancelRefundRequest> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 10);
+
+/**
+ * @generated from message refunds.v1.CancelRefundResponse
+ */
+export type CancelRefundResponse = Message<"refunds.v1.CancelRefundResponse"> & {
+  /**
+   * @generated from field: refunds.v1.Refund refund = 1;
+   */
+  refund?: Refund | undefined;
+};
+
+/**
+ * Describes the message refunds.v1.CancelRefundResponse.
+ * Use `create(CancelRefundResponseSchema)` to create a new message.
+ */
+export const CancelRefundResponseSchema: GenMessage<CancelRefundResponse> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 11);
+
+/**
+ * @generated from message refunds.v1.GetRefundRequest
+ */
+export type GetRefundRequest = Message<"refunds.v1.GetRefundRequest"> & {
+  /**
+   * @generated from field: string refund_id = 1;
+   */
+  refundId: string;
+};
+
+/**
+ * Describes the message refunds.v1.GetRefundRequest.
+ * Use `create(GetRefundRequestSchema)` to create a new message.
+ */
+export const GetRefundRequestSchema: GenMessage<GetRefundRequest> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 12);
+
+/**
+ * @generated from message refunds.v1.GetRefundResponse
+ */
+export type GetRefundResponse = Message<"refunds.v1.GetRefundResponse"> & {
+  /**
+   * @generated from field: refunds.v1.Refund refund = 1;
+   */
+  refund?: Refund | undefined;
+};
+
+/**
+ * Describes the message refunds.v1.GetRefundResponse.
+ * Use `create(GetRefundResponseSchema)` to create a new message.
+ */
+export const GetRefundResponseSchema: GenMessage<GetRefundResponse> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 13);
+
+/**
+ * @generated from message refunds.v1.ListRefundsRequest
+ */
+export type ListRefundsRequest = Message<"refunds.v1.ListRefundsRequest"> & {
+  /**
+   * @generated from field: string original_transaction_id = 1;
+   */
+  originalTransactionId: string;
+
+  /**
+   * @generated from field: string merchant_id = 2;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: refunds.v1.RefundStatus status = 3;
+   */
+  status: RefundStatus;
+
+  /**
+   * @generated from field: string requested_by = 4;
+   */
+  requestedBy: string;
+
+  /**
+   * Creation time in [created_from, created_to).
+   *
+   * @generated from field: google.protobuf.Timestamp created_from = 5;
+   */
+  createdFrom?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_to = 6;
+   */
+  createdTo?: Timestamp | undefined;
+
+  /**
+   * 1 to 500; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 7;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 8;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message refunds.v1.ListRefundsRequest.
+ * Use `create(ListRefundsRequestSchema)` to create a new message.
+ */
+export const ListRefundsRequestSchema: GenMessage<ListRefundsRequest> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 14);
+
+/**
+ * @generated from message refunds.v1.ListRefundsResponse
+ */
+export type ListRefundsResponse = Message<"refunds.v1.ListRefundsResponse"> & {
+  /**
+   * Without steps and history; GetRefund has them.
+   *
+   * @generated from field: repeated refunds.v1.Refund refunds = 1;
+   */
+  refunds: Refund[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message refunds.v1.ListRefundsResponse.
+ * Use `create(ListRefundsResponseSchema)` to create a new message.
+ */
+export const ListRefundsResponseSchema: GenMessage<ListRefundsResponse> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 15);
+
+/**
+ * @generated from message refunds.v1.ListPendingApprovalsRequest
+ */
+export type ListPendingApprovalsRequest = Message<"refunds.v1.ListPendingApprovalsRequest"> & {
+  /**
+   * Admins may narrow to one merchant; an approver's token decides it otherwise.
+   *
+   * @generated from field: string merchant_id = 1;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message refunds.v1.ListPendingApprovalsRequest.
+ * Use `create(ListPendingApprovalsRequestSchema)` to create a new message.
+ */
+export const ListPendingApprovalsRequestSchema: GenMessage<ListPendingApprovalsRequest> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 16);
+
+/**
+ * @generated from message refunds.v1.ListPendingApprovalsResponse
+ */
+export type ListPendingApprovalsResponse = Message<"refunds.v1.ListPendingApprovalsResponse"> & {
+  /**
+   * @generated from field: repeated refunds.v1.Refund refunds = 1;
+   */
+  refunds: Refund[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message refunds.v1.ListPendingApprovalsResponse.
+ * Use `create(ListPendingApprovalsResponseSchema)` to create a new message.
+ */
+export const ListPendingApprovalsResponseSchema: GenMessage<ListPendingApprovalsResponse> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 17);
+
+/**
+ * @generated from message refunds.v1.RetrySagaRequest
+ */
+export type RetrySagaRequest = Message<"refunds.v1.RetrySagaRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string refund_id = 2;
+   */
+  refundId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message refunds.v1.RetrySagaRequest.
+ * Use `create(RetrySagaRequestSchema)` to create a new message.
+ */
+export const RetrySagaRequestSchema: GenMessage<RetrySagaRequest> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 18);
+
+/**
+ * @generated from message refunds.v1.RetrySagaResponse
+ */
+export type RetrySagaResponse = Message<"refunds.v1.RetrySagaResponse"> & {
+  /**
+   * @generated from field: refunds.v1.Refund refund = 1;
+   */
+  refund?: Refund | undefined;
+};
+
+/**
+ * Describes the message refunds.v1.RetrySagaResponse.
+ * Use `create(RetrySagaResponseSchema)` to create a new message.
+ */
+export const RetrySagaResponseSchema: GenMessage<RetrySagaResponse> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 19);
+
+/**
+ * @generated from message refunds.v1.ResolveSagaRequest
+ */
+export type ResolveSagaRequest = Message<"refunds.v1.ResolveSagaRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string refund_id = 2;
+   */
+  refundId: string;
+
+  /**
+   * @generated from field: refunds.v1.Resolution resolution = 3;
+   */
+  resolution: Resolution;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message refunds.v1.ResolveSagaRequest.
+ * Use `create(ResolveSagaRequestSchema)` to create a new message.
+ */
+export const ResolveSagaRequestSchema: GenMessage<ResolveSagaRequest> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 20);
+
+/**
+ * @generated from message refunds.v1.ResolveSagaResponse
+ */
+export type ResolveSagaResponse = Message<"refunds.v1.ResolveSagaResponse"> & {
+  /**
+   * @generated from field: refunds.v1.Refund refund = 1;
+   */
+  refund?: Refund | undefined;
+};
+
+/**
+ * Describes the message refunds.v1.ResolveSagaResponse.
+ * Use `create(ResolveSagaResponseSchema)` to create a new message.
+ */
+export const ResolveSagaResponseSchema: GenMessage<ResolveSagaResponse> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 21);
+
+/**
+ * Refunds of amount >= min_amount need `approvals_required` approvers; the band
+ * with the highest min_amount not above the amount applies.
+ *
+ * @generated from message refunds.v1.ApprovalBand
+ */
+export type ApprovalBand = Message<"refunds.v1.ApprovalBand"> & {
+  /**
+   * @generated from field: string min_amount = 1;
+   */
+  minAmount: string;
+
+  /**
+   * 0, 1 or 2.
+   *
+   * @generated from field: int32 approvals_required = 2;
+   */
+  approvalsRequired: number;
+};
+
+/**
+ * Describes the message refunds.v1.ApprovalBand.
+ * Use `create(ApprovalBandSchema)` to create a new message.
+ */
+export const ApprovalBandSchema: GenMessage<ApprovalBand> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 22);
+
+/**
+ * @generated from message refunds.v1.ApprovalPolicy
+ */
+export type ApprovalPolicy = Message<"refunds.v1.ApprovalPolicy"> & {
+  /**
+   * Empty for the platform default.
+   *
+   * @generated from field: string merchant_id = 1;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: string currency = 2;
+   */
+  currency: string;
+
+  /**
+   * Sorted by min_amount; the first starts at "0" (or the currency's zero).
+   *
+   * @generated from field: repeated refunds.v1.ApprovalBand bands = 3;
+   */
+  bands: ApprovalBand[];
+
+  /**
+   * How long a refund may wait for its approvals before it expires.
+   *
+   * @generated from field: int64 approval_ttl_seconds = 4;
+   */
+  approvalTtlSeconds: bigint;
+};
+
+/**
+ * Describes the message refunds.v1.ApprovalPolicy.
+ * Use `create(ApprovalPolicySchema)` to create a new message.
+ */
+export const ApprovalPolicySchema: GenMessage<ApprovalPolicy> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 23);
+
+/**
+ * @generated from message refunds.v1.SetApprovalPolicyRequest
+ */
+export type SetApprovalPolicyRequest = Message<"refunds.v1.SetApprovalPolicyRequest"> & {
+  /**
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: refunds.v1.ApprovalPolicy policy = 2;
+   */
+  policy?: ApprovalPolicy | undefined;
+
+  /**
+   * Why, for the audit trail.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message refunds.v1.SetApprovalPolicyRequest.
+ * Use `create(SetApprovalPolicyRequestSchema)` to create a new message.
+ */
+export const SetApprovalPolicyRequestSchema: GenMessage<SetApprovalPolicyRequest> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 24);
+
+/**
+ * @generated from message refunds.v1.SetApprovalPolicyResponse
+ */
+export type SetApprovalPolicyResponse = Message<"refunds.v1.SetApprovalPolicyResponse"> & {
+  /**
+   * @generated from field: refunds.v1.ApprovalPolicy policy = 1;
+   */
+  policy?: ApprovalPolicy | undefined;
+};
+
+/**
+ * Describes the message refunds.v1.SetApprovalPolicyResponse.
+ * Use `create(SetApprovalPolicyResponseSchema)` to create a new message.
+ */
+export const SetApprovalPolicyResponseSchema: GenMessage<SetApprovalPolicyResponse> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 25);
+
+/**
+ * @generated from message refunds.v1.GetApprovalPolicyRequest
+ */
+export type GetApprovalPolicyRequest = Message<"refunds.v1.GetApprovalPolicyRequest"> & {
+  /**
+   * @generated from field: string merchant_id = 1;
+   */
+  merchantId: string;
+
+  /**
+   * @generated from field: string currency = 2;
+   */
+  currency: string;
+};
+
+/**
+ * Describes the message refunds.v1.GetApprovalPolicyRequest.
+ * Use `create(GetApprovalPolicyRequestSchema)` to create a new message.
+ */
+export const GetApprovalPolicyRequestSchema: GenMessage<GetApprovalPolicyRequest> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 26);
+
+/**
+ * @generated from message refunds.v1.GetApprovalPolicyResponse
+ */
+export type GetApprovalPolicyResponse = Message<"refunds.v1.GetApprovalPolicyResponse"> & {
+  /**
+   * @generated from field: refunds.v1.ApprovalPolicy policy = 1;
+   */
+  policy?: ApprovalPolicy | undefined;
+
+  /**
+   * False when no policy was set for the merchant and the default applies.
+   *
+   * @generated from field: bool merchant_specific = 2;
+   */
+  merchantSpecific: boolean;
+};
+
+/**
+ * Describes the message refunds.v1.GetApprovalPolicyResponse.
+ * Use `create(GetApprovalPolicyResponseSchema)` to create a new message.
+ */
+export const GetApprovalPolicyResponseSchema: GenMessage<GetApprovalPolicyResponse> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 27);
+
+/**
+ * A refund moved from one status to another (from UNSPECIFIED when it was
+ * requested). Key: refund id, so one refund's events stay in order.
+ *
+ * @generated from message refunds.v1.RefundStatusChanged
+ */
+export type RefundStatusChanged = Message<"refunds.v1.RefundStatusChanged"> & {
+  /**
+   * The refund as it now is, without steps and history.
+   *
+   * @generated from field: refunds.v1.Refund refund = 1;
+   */
+  refund?: Refund | undefined;
+
+  /**
+   * @generated from field: refunds.v1.RefundStatus from_status = 2;
+   */
+  fromStatus: RefundStatus;
+
+  /**
+   * @generated from field: refunds.v1.RefundStatus to_status = 3;
+   */
+  toStatus: RefundStatus;
+
+  /**
+   * @generated from field: string actor_id = 4;
+   */
+  actorId: string;
+
+  /**
+   * @generated from field: string actor_role = 5;
+   */
+  actorRole: string;
+
+  /**
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message refunds.v1.RefundStatusChanged.
+ * Use `create(RefundStatusChangedSchema)` to create a new message.
+ */
+export const RefundStatusChangedSchema: GenMessage<RefundStatusChanged> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 28);
+
+/**
+ * One approver approved or rejected a refund. Key: refund id.
+ *
+ * @generated from message refunds.v1.RefundDecisionRecorded
+ */
+export type RefundDecisionRecorded = Message<"refunds.v1.RefundDecisionRecorded"> & {
+  /**
+   * @generated from field: string refund_id = 1;
+   */
+  refundId: string;
+
+  /**
+   * @generated from field: refunds.v1.Approval approval = 2;
+   */
+  approval?: Approval | undefined;
+
+  /**
+   * Approvals recorded so far, and how many the policy requires.
+   *
+   * @generated from field: int32 approvals = 3;
+   */
+  approvals: number;
+
+  /**
+   * @generated from field: int32 approvals_required = 4;
+   */
+  approvalsRequired: number;
+};
+
+/**
+ * Describes the message refunds.v1.RefundDecisionRecorded.
+ * Use `create(RefundDecisionRecordedSchema)` to create a new message.
+ */
+export const RefundDecisionRecordedSchema: GenMessage<RefundDecisionRecorded> = /*@__PURE__*/
+  messageDesc(file_refunds_v1_refunds, 29);
+
+/**
+ * Why the customer is given money back.
+ *
+ * @generated from enum refunds.v1.ReasonCode
+ */
+export enum ReasonCode {
+  /**
+   * @generated from enum value: REASON_CODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: REASON_CODE_REQUESTED_BY_CUSTOMER = 1;
+   */
+  REQUESTED_BY_CUSTOMER = 1,
+
+  /**
+   * @generated from enum value: REASON_CODE_DUPLICATE = 2;
+   */
+  DUPLICATE = 2,
+
+  /**
+   * @generated from enum value: REASON_CODE_FRAUDULENT = 3;
+   */
+  FRAUDULENT = 3,
+
+  /**
+   * @generated from enum value: REASON_CODE_RETURN = 4;
+   */
+  RETURN = 4,
+
+  /**
+   * @generated from enum value: REASON_CODE_GOODWILL = 5;
+   */
+  GOODWILL = 5,
+
+  /**
+   * @generated from enum value: REASON_CODE_PRICING_ERROR = 6;
+   */
+  PRICING_ERROR = 6,
+
+  /**
+   * @generated from enum value: REASON_CODE_OTHER = 7;
+   */
+  OTHER = 7,
+}
+
+/**
+ * Describes the enum refunds.v1.ReasonCode.
+ */
+export const ReasonCodeSchema: GenEnum<ReasonCode> = /*@__PURE__*/
+  enumDesc(file_refunds_v1_refunds, 0);
+
+/**
+ * The life of a refund:
+ *   REQUESTED → AWAITING_APPROVAL → APPROVED | REJECTED | EXPIRED | CANCELED
+ *   REQUESTED → APPROVED (the policy approves it by itself)
+ *   APPROVED → PROCESSING → SUCCEEDED | FAILED
+ *   PROCESSING → REQUIRES_ATTENTION (a compensation failed, or a reply made no sense)
+ *   REQUIRES_ATTENTION → PROCESSING (RetrySaga) | SUCCEEDED | FAILED (ResolveSaga)
+ * SUCCEEDED, FAILED, REJECTED, EXPIRED and CANCELED are final.
+ *
+ * @generated from enum refunds.v1.RefundStatus
+ */
+export enum RefundStatus {
+  /**
+   * @generated from enum value: REFUND_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: REFUND_STATUS_REQUESTED = 1;
+   */
+  REQUESTED = 1,
+
+  /**
+   * @generated from enum value: REFUND_STATUS_AWAITING_APPROVAL = 2;
+   */
+  AWAITING_APPROVAL = 2,
+
+  /**
+   * @generated from enum value: REFUND_STATUS_APPROVED = 3;
+   */
+  APPROVED = 3,
+
+  /**
+   * @generated from enum value: REFUND_STATUS_REJECTED = 4;
+   */
+  REJECTED = 4,
+
+  /**
+   * @generated from enum value: REFUND_STATUS_EXPIRED = 5;
+   */
+  EXPIRED = 5,
+
+  /**
+   * @generated from enum value: REFUND_STATUS_PROCESSING = 6;
+   */
+  PROCESSING = 6,
+
+  /**
+   * @generated from enum value: REFUND_STATUS_SUCCEEDED = 7;
+   */
+  SUCCEEDED = 7,
+
+  /**
+   * @generated from enum value: REFUND_STATUS_FAILED = 8;
+   */
+  FAILED = 8,
+
+  /**
+   * @generated from enum value: REFUND_STATUS_CANCELED = 9;
+   */
+  CANCELED = 9,
+
+  /**
+   * @generated from enum value: REFUND_STATUS_REQUIRES_ATTENTION = 10;
+   */
+  REQUIRES_ATTENTION = 10,
+}
+
+/**
+ * Describes the enum refunds.v1.RefundStatus.
+ */
+export const RefundStatusSchema: GenEnum<RefundStatus> = /*@__PURE__*/
+  enumDesc(file_refunds_v1_refunds, 1);
+
+/**
+ * One step of the refund saga. Forward steps run in this order; a compensation
+ * undoes the forward step it names, and compensations run in reverse order.
+ *
+ * @generated from enum refunds.v1.SagaStep
+ */
+export enum SagaStep {
+  /**
+   * @generated from enum value: SAGA_STEP_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Ledger: SETTLED → REFUND_INITIATED → REFUND_PROCESSING.
+   *
+   * @generated from enum value: SAGA_STEP_MARK_REFUND_PROCESSING = 1;
+   */
+  MARK_REFUND_PROCESSING = 1,
+
+  /**
+   * Ledger: posts the reversal of the refunded amount.
+   *
+   * @generated from enum value: SAGA_STEP_REVERSE_LEDGER_TRANSACTION = 2;
+   */
+  REVERSE_LEDGER_TRANSACTION = 2,
+
+  /**
+   * Loyalty: cancels the order's points in proportion to the refunded share.
+   *
+   * @generated from enum value: SAGA_STEP_REVERSE_LOYALTY_POINTS = 3;
+   */
+  REVERSE_LOYALTY_POINTS = 3,
+
+  /**
+   * Ledger: REFUND_PROCESSING → REFUNDED (all reversed) or SETTLED (some left).
+   *
+   * @generated from enum value: SAGA_STEP_COMPLETE_LEDGER_REFUND = 4;
+   */
+  COMPLETE_LEDGER_REFUND = 4,
+
+  /**
+   * Compensates REVERSE_LEDGER_TRANSACTION: offsets the reversal.
+   *
+   * @generated from enum value: SAGA_STEP_CANCEL_LEDGER_REVERSAL = 5;
+   */
+  CANCEL_LEDGER_REVERSAL = 5,
+
+  /**
+   * Compensates MARK_REFUND_PROCESSING: REFUND_PROCESSING → SETTLED.
+   *
+   * @generated from enum value: SAGA_STEP_RESTORE_SETTLED = 6;
+   */
+  RESTORE_SETTLED = 6,
+}
+
+/**
+ * Describes the enum refunds.v1.SagaStep.
+ */
+export const SagaStepSchema: GenEnum<SagaStep> = /*@__PURE__*/
+  enumDesc(file_refunds_v1_refunds, 2);
+
+/**
+ * @generated from enum refunds.v1.StepStatus
+ */
+export enum StepStatus {
+  /**
+   * @generated from enum value: STEP_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Not reached yet.
+   *
+   * @generated from enum value: STEP_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * Its command is sent; waiting for the reply until the deadline.
+   *
+   * @generated from enum value: STEP_STATUS_IN_FLIGHT = 2;
+   */
+  IN_FLIGHT = 2,
+
+  /**
+   * A transient failure or a missed deadline; sent again at next_attempt_at.
+   *
+   * @generated from enum value: STEP_STATUS_RETRY_SCHEDULED = 3;
+   */
+  RETRY_SCHEDULED = 3,
+
+  /**
+   * @generated from enum value: STEP_STATUS_SUCCEEDED = 4;
+   */
+  SUCCEEDED = 4,
+
+  /**
+   * The participant refused it for a business reason.
+   *
+   * @generated from enum value: STEP_STATUS_REFUSED = 5;
+   */
+  REFUSED = 5,
+
+  /**
+   * Failed in a way the saga cannot judge; the saga is parked.
+   *
+   * @generated from enum value: STEP_STATUS_FAILED = 6;
+   */
+  FAILED = 6,
+
+  /**
+   * Nothing to do (an order with no loyalty points to reverse).
+   *
+   * @generated from enum value: STEP_STATUS_SKIPPED = 7;
+   */
+  SKIPPED = 7,
+}
+
+/**
+ * Describes the enum refunds.v1.StepStatus.
+ */
+export const StepStatusSchema: GenEnum<StepStatus> = /*@__PURE__*/
+  enumDesc(file_refunds_v1_refunds, 3);
+
+/**
+ * How a parked saga was closed by an operator.
+ *
+ * @generated from enum refunds.v1.Resolution
+ */
+export enum Resolution {
+  /**
+   * @generated from enum value: RESOLUTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: RESOLUTION_SUCCEEDED = 1;
+   */
+  SUCCEEDED = 1,
+
+  /**
+   * @generated from enum value: RESOLUTION_FAILED = 2;
+   */
+  FAILED = 2,
+}
+
+/**
+ * Describes the enum refunds.v1.Resolution.
+ */
+export const ResolutionSchema: GenEnum<Resolution> = /*@__PURE__*/
+  enumDesc(file_refunds_v1_refunds, 4);
+
+/**
+ * RefundService gives money back on a settled ledger transaction, wholly or
+ * in part, after the merchant's maker-checker policy approves it, through a
+ * saga over Kafka that reverses the ledger transaction and the loyalty
+ * points the order earned. Amounts are decimal strings in the original's
+ * currency with exactly its minor units ("12.30" EUR), never floating point.
+ *
+ * Which merchant a transaction belongs to, and the order its loyalty points
+ * were earned on, come from the ledger transaction itself (metadata
+ * `merchant_id`, `order_reference`, else its external_ref), never from the
+ * request: a requester cannot move a refund under a laxer policy.
+ *
+ * Every refusal carries a reason: the message starts with it
+ * ("EXCEEDS_REFUNDABLE: ...") and the `error-reason` header (gRPC: trailer)
+ * holds it alone. Every mutating call takes an idempotency key, scoped to
+ * the caller and the method: the same key and request replays the first
+ * response; the same key with another request is ALREADY_EXISTS
+ * (IDEMPOTENCY_KEY_REUSED).
  *
  * @generated from service refunds.v1.RefundService
  */
 export const RefundService: GenService<{
+  /**
+   * Asks for a refund of `amount` of a SETTLED ledger transaction. A refund the
+   * merchant's policy approves by itself starts its saga at once (the response
+   * is PROCESSING); otherwise it waits for approvers (AWAITING_APPROVAL).
+   * Roles: user (transactions whose metadata `customer_id` is theirs), staff (of
+   * the transaction's merchant), admin, service.
+   * Errors: INVALID_ARGUMENT (AMOUNT_NOT_POSITIVE, INVALID_AMOUNT, UNKNOWN_CURRENCY,
+   * REASON_CODE_REQUIRED, INVALID_ARGUMENT), NOT_FOUND (ORIGINAL_NOT_FOUND),
+   * FAILED_PRECONDITION (CURRENCY_MISMATCH, ORIGINAL_NOT_SETTLED, ORIGINAL_NOT_REFUNDABLE,
+   * REFUND_IN_PROGRESS, EXCEEDS_REFUNDABLE), PERMISSION_DENIED (NOT_YOUR_TRANSACTION),
+   * UNAVAILABLE (LEDGER_UNAVAILABLE).
+   *
+   * @generated from rpc refunds.v1.RefundService.RequestRefund
+   */
+  requestRefund: {
+    methodKind: "unary";
+    input: typeof RequestRefundRequestSchema;
+    output: typeof RequestRefundResponseSchema;
+  },
+  /**
+   * Records one approver's approval of the exact amount requested; the last approval
+   * the policy requires starts the saga. Roles: approver (of the refund's merchant when
+   * the token names one). Errors: NOT_FOUND (REFUND_NOT_FOUND), PERMISSION_DENIED
+   * (SELF_APPROVAL, NOT_YOUR_MERCHANT), INVALID_ARGUMENT (APPROVAL_AMOUNT_MISMATCH),
+   * FAILED_PRECONDITION (NOT_AWAITING_APPROVAL, APPROVAL_EXPIRED, ALREADY_DECIDED).
+   *
+   * @generated from rpc refunds.v1.RefundService.ApproveRefund
+   */
+  approveRefund: {
+    methodKind: "unary";
+    input: typeof ApproveRefundRequestSchema;
+    output: typeof ApproveRefundResponseSchema;
+  },
+  /**
+   * Rejects a refund awaiting approval, with a reason. Roles: approver.
+   * Errors: as ApproveRefund, and REASON_REQUIRED.
+   *
+   * @generated from rpc refunds.v1.RefundService.RejectRefund
+   */
+  rejectRefund: {
+    methodKind: "unary";
+    input: typeof RejectRefundRequestSchema;
+    output: typeof RejectRefundResponseSchema;
+  },
+  /**
+   * Withdraws a refund that has not started its saga. Roles: the requester (any role
+   * that may request), admin. Errors: NOT_FOUND (REFUND_NOT_FOUND), PERMISSION_DENIED
+   * (NOT_YOUR_REFUND), FAILED_PRECONDITION (NOT_CANCELABLE), INVALID_ARGUMENT (REASON_REQUIRED).
+   *
+   * @generated from rpc refunds.v1.RefundService.CancelRefund
+   */
+  cancelRefund: {
+    methodKind: "unary";
+    input: typeof CancelRefundRequestSchema;
+    output: typeof CancelRefundResponseSchema;
+  },
+  /**
+   * A refund with its approvals, saga steps (state, attempts, last error) and history.
+   * Roles: admin, auditor, approver; the requester for its own.
+   * Errors: NOT_FOUND (REFUND_NOT_FOUND; also for another requester's refund).
+   *
+   * @generated from rpc refunds.v1.RefundService.GetRefund
+   */
+  getRefund: {
+    methodKind: "unary";
+    input: typeof GetRefundRequestSchema;
+    output: typeof GetRefundResponseSchema;
+  },
+  /**
+   * Refunds matching every given filter, newest first. Roles: admin, auditor, approver;
+   * user, staff and service see only the refunds they requested.
+   * Errors: INVALID_ARGUMENT (INVALID_PAGE_TOKEN, INVALID_ARGUMENT).
+   *
+   * @generated from rpc refunds.v1.RefundService.ListRefunds
+   */
+  listRefunds: {
+    methodKind: "unary";
+    input: typeof ListRefundsRequestSchema;
+    output: typeof ListRefundsResponseSchema;
+  },
+  /**
+   * Refunds awaiting approval, oldest first, of the approver's merchant when the token
+   * names one; the caller's own requests are left out. Roles: approver, admin.
+   *
+   * @generated from rpc refunds.v1.RefundService.ListPendingApprovals
+   */
+  listPendingApprovals: {
+    methodKind: "unary";
+    input: typeof ListPendingApprovalsRequestSchema;
+    output: typeof ListPendingApprovalsResponseSchema;
+  },
+  /**
+   * Sends again the step a saga parked on (REQUIRES_ATTENTION), after an operator fixed
+   * its cause. Roles: admin. Errors: NOT_FOUND, FAILED_PRECONDITION (NOT_PARKED),
+   * INVALID_ARGUMENT (REASON_REQUIRED).
+   *
+   * @generated from rpc refunds.v1.RefundService.RetrySaga
+   */
+  retrySaga: {
+    methodKind: "unary";
+    input: typeof RetrySagaRequestSchema;
+    output: typeof RetrySagaResponseSchema;
+  },
+  /**
+   * Closes a parked saga by hand as SUCCEEDED or FAILED, after an operator settled its
+   * effects outside it. Roles: admin. Errors: NOT_FOUND, FAILED_PRECONDITION (NOT_PARKED),
+   * INVALID_ARGUMENT (REASON_REQUIRED, INVALID_ARGUMENT).
+   *
+   * @generated from rpc refunds.v1.RefundService.ResolveSaga
+   */
+  resolveSaga: {
+    methodKind: "unary";
+    input: typeof ResolveSagaRequestSchema;
+    output: typeof ResolveSagaResponseSchema;
+  },
+  /**
+   * Replaces the approval bands of one merchant and currency. Roles: admin.
+   * Errors: INVALID_ARGUMENT (INVALID_POLICY, INVALID_AMOUNT, UNKNOWN_CURRENCY).
+   *
+   * @generated from rpc refunds.v1.RefundService.SetApprovalPolicy
+   */
+  setApprovalPolicy: {
+    methodKind: "unary";
+    input: typeof SetApprovalPolicyRequestSchema;
+    output: typeof SetApprovalPolicyResponseSchema;
+  },
+  /**
+   * The policy that applies to a merchant and currency (the default one when it has none).
+   * Roles: admin, auditor, approver. Errors: INVALID_ARGUMENT (UNKNOWN_CURRENCY).
+   *
+   * @generated from rpc refunds.v1.RefundService.GetApprovalPolicy
+   */
+  getApprovalPolicy: {
+    methodKind: "unary";
+    input: typeof GetApprovalPolicyRequestSchema;
+    output: typeof GetApprovalPolicyResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_refunds_v1_refunds, 0);
 

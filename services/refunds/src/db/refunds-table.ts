@@ -1,0 +1,168 @@
+import { sql, type CommonQueryMethods } from "@money/db";
+import { findCurrency } from "@money/money";
+import type { ReasonCode, RefundRecord, RefundStatus } from "../domain/refund.js";
+
+interface RefundRow {
+  id: string;
+  original_transaction_id: string;
+  merchant_id: string;
+  order_reference: string;
+  currency: string;
+  amount_minor: string;
+  original_amount_minor: string;
+  reason_code: ReasonCode;
+  note: string;
+  status: RefundStatus;
+  requested_by: string;
+  requested_by_role: string;
+  approvals_required: number;
+  approval_expires_at: Date | null;
+  saga_phase: "forward" | "compensating" | null;
+  current_step: string | null;
+  reversal_transaction_id: string | null;
+  points_reversed: string;
+  points_shortfall: string;
+  failure_reason: string;
+  failure_message: string;
+  created_at: Date;
+  updated_at: Date;
+  completed_at: Date | null;
+}
+
+function toRefund(row: RefundRow): RefundRecord {
+  return {
+    id: row.id,
+    originalTransactionId: row.original_transaction_id,
+    merchantId: row.merchant_id,
+    orderReference: row.order_reference,
+    // The currency was checked when the refund was requested; the list only grows.
+    currency: findCurrency(row.currency)!,
+    amountMinor: BigInt(row.amount_minor),
+    originalAmountMinor: BigInt(row.original_amount_minor),
+    reasonCode: row.reason_code,
+    note: row.note,
+    status: row.status,
+    requestedBy: row.requested_by,
+    requestedByRole: row.requested_by_role,
+    approvalsRequired: row.approvals_required,
+    approvalExpiresAt: row.approval_expires_at,
+    sagaPhase: row.saga_phase,
+    currentStep: row.current_step,
+    reversalTransactionId: row.reversal_transaction_id,
+    pointsReversed: BigInt(row.points_reversed),
+    pointsShortfall: BigInt(row.points_shortfall),
+    failureReason: row.failure_reason,
+    failureMessage: row.failure_message,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    completedAt: row.completed_at,
+  };
+}
+
+const ts = (date: Date | null) => (date === null ? null : date.toISOString());
+
+export async function insertRefund(db: CommonQueryMethods, r: RefundRecord): Promise<void> {
+  await db.query(sql.unsafe`
+    INSERT INTO refunds (id, original_transaction_id, merchant_id, order_reference, currency, amount_minor,
+      original_amount_minor, reason_code, note, status, requested_by, requested_by_role, approvals_required,
+      approval_expires_at, saga_phase, current_step, reversal_transaction_id, points_reversed, points_shortfall,
+      failure_reason, failure_message, created_at, updated_at, completed_at)
+    VALUES (${r.id}, ${r.originalTransactionId}, ${r.merchantId}, ${r.orderReference}, ${r.currency.code},
+      ${r.amountMinor.toString()}, ${r.originalAmountMinor.toString()}, ${r.reasonCode}, ${r.note}, ${r.status},
+      ${r.requestedBy}, ${r.requestedByRole}, ${r.approvalsRequired}, ${ts(r.approvalExpiresAt)}, ${r.sagaPhase},
+      ${r.currentStep}, ${r.reversalTransactionId}, ${r.pointsReversed.toString()}, ${r.pointsShortfall.toString()},
+      ${r.failureReason}, ${r.failureMessage}, ${ts(r.createdAt)}, ${ts(r.updatedAt)}, ${ts(r.completedAt)})
+  `);
+}
+
+/** Writes every field that may change after the refund was requested. */
+export async function updateRefund(db: CommonQueryMethods, r: RefundRecord): Promise<void> {
+  await db.query(sql.unsafe`
+    UPDATE refunds SET status = ${r.status}, approval_expires_at = ${ts(r.approvalExpiresAt)},
+      saga_phase = ${r.sagaPhase}, current_step = ${r.currentStep},
+      reversal_transaction_id = ${r.reversalTransactionId}, points_reversed = ${r.pointsReversed.toString()},
+      points_shortfall = ${r.pointsShortfall.toString()}, failure_reason = ${r.failureReason},
+      failure_message = ${r.failureMessage}, updated_at = ${ts(r.updatedAt)}, completed_at = ${ts(r.completedAt)}
+    WHERE id = ${r.id}
+  `);
+}
+
+/**
+ * The refund, or null; with `forUpdate` its row stays locked until the
+ * caller's transaction ends, and with `skipLocked` a row another transaction
+ * holds reads as null.
+ */
+export async function findRefund(
+  db: CommonQueryMethods,
+  id: string,
+  { forUpdate = false, skipLocked = false } = {},
+): Promise<RefundRecord | null> {
+  const lock = forUpdate
+    ? skipLocked
+      ? sql.fragment`FOR UPDATE SKIP LOCKED`
+      : sql.fragment`FOR UPDATE`
+    : sql.fragment``;
+  const row = await db.maybeOne(sql.unsafe`SELECT * FROM refunds WHERE id = ${id} ${lock}`);
+  return row ? toRefund(row as unknown as RefundRow) : null;
+}
+
+export interface RefundFilter {
+  originalTransactionId: string | null;
+  merchantId: string | null;
+  /** Several statuses: any of them. */
+  statuses: readonly RefundStatus[] | null;
+  requestedBy: string | null;
+  /** Refunds this principal requested are left out (an approver's own requests). */
+  notRequestedBy: string | null;
+  createdFrom: Date | null;
+  createdTo: Date | null;
+}
+
+/**
+ * One page of refunds matching every filter set, by creation time (newest
+ * first unless `oldestFirst`), after the (created_at, id) position.
+ */
+export async function listRefunds(
+  db: CommonQueryMethods,
+  filter: RefundFilter,
+  after: { createdAt: string; id: string } | null,
+  limit: number,
+  { oldestFirst = false } = {},
+): Promise<RefundRecord[]> {
+  const conditions = [sql.fragment`TRUE`];
+  if (filter.originalTransactionId !== null) {
+    conditions.push(sql.fragment`original_transaction_id = ${filter.originalTransactionId}`);
+  }
+  if (filter.merchantId !== null) conditions.push(sql.fragment`merchant_id = ${filter.merchantId}`);
+  if (filter.statuses !== null)
+    conditions.push(sql.fragment`status = ANY(${sql.array(filter.statuses, "text")})`);
+  if (filter.requestedBy !== null) conditions.push(sql.fragment`requested_by = ${filter.requestedBy}`);
+  if (filter.notRequestedBy !== null) conditions.push(sql.fragment`requested_by <> ${filter.notRequestedBy}`);
+  if (filter.createdFrom !== null) conditions.push(sql.fragment`created_at >= ${ts(filter.createdFrom)}`);
+  if (filter.createdTo !== null) conditions.push(sql.fragment`created_at < ${ts(filter.createdTo)}`);
+  if (after !== null) {
+    conditions.push(
+      oldestFirst
+        ? sql.fragment`(created_at, id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`
+        : sql.fragment`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`,
+    );
+  }
+  const order = oldestFirst ? sql.fragment`created_at, id` : sql.fragment`created_at DESC, id DESC`;
+  const rows = await db.any(sql.unsafe`
+    SELECT * FROM refunds WHERE ${sql.join(conditions, sql.fragment` AND `)} ORDER BY ${order} LIMIT ${limit}
+  `);
+  return (rows as unknown as RefundRow[]).map(toRefund);
+}
+
+/** Refunds still awaiting approval past their deadline, locked; rows another sweeper holds are skipped. */
+export async function lockExpiredAwaiting(
+  db: CommonQueryMethods,
+  now: Date,
+  limit: number,
+): Promise<RefundRecord[]> {
+  const rows = await db.any(sql.unsafe`
+    SELECT * FROM refunds WHERE status = 'awaiting_approval' AND approval_expires_at <= ${ts(now)}
+    ORDER BY approval_expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
+  `);
+  return (rows as unknown as RefundRow[]).map(toRefund);
+}

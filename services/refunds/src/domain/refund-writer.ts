@@ -1,0 +1,128 @@
+import type { DatabaseTransactionConnection } from "@money/db";
+import type { Actor } from "@money/kafka";
+import { releaseOriginal } from "../db/originals-table.js";
+import { insertRefund, updateRefund } from "../db/refunds-table.js";
+import { saveSteps } from "../db/saga-steps-table.js";
+import { insertTransitions } from "../db/transitions-table.js";
+import {
+  isFinal,
+  RELEASING_STATUSES,
+  requireTransition,
+  type RefundRecord,
+  type RefundStatus,
+  type TransitionRecord,
+} from "./refund.js";
+import type { RefundEvent, RefundsContext, StampedEvent } from "./refunds-context.js";
+import type { SagaStepName, StepRecord } from "./saga/saga-definition.js";
+
+/**
+ * The unit of work of one database transaction: the refunds created and
+ * moved, their history, saga steps and events, gathered in memory and
+ * written at commit in as few statements as it takes. Every status change
+ * goes through `move`, so none escapes the history, the audit trail or the
+ * refunds.events topic.
+ */
+export class RefundWriter {
+  private readonly created = new Map<string, RefundRecord>();
+  private readonly updated = new Map<string, RefundRecord>();
+  private readonly transitions: TransitionRecord[] = [];
+  private readonly steps = new Map<string, Map<SagaStepName, StepRecord>>();
+  private readonly released: RefundRecord[] = [];
+  private readonly events: StampedEvent[] = [];
+
+  constructor(
+    readonly context: RefundsContext,
+    /** The one instant of this transaction. */
+    readonly now: Date,
+  ) {}
+
+  /** A new refund in its first status. */
+  create(refund: RefundRecord, actor: Actor, reason: string): void {
+    this.created.set(refund.id, refund);
+    this.transitions.push(this.transition(refund.id, null, refund.status, actor, reason));
+    this.emit({ type: "status_changed", refund, from: null, to: refund.status, actor, reason });
+  }
+
+  /** Moves a refund to `to`, with the fields that change with it; returns it as it now is. */
+  move(
+    refund: RefundRecord,
+    to: RefundStatus,
+    actor: Actor,
+    reason: string,
+    patch: Partial<RefundRecord> = {},
+  ): RefundRecord {
+    requireTransition(refund.status, to);
+    const moved: RefundRecord = {
+      ...refund,
+      ...patch,
+      status: to,
+      updatedAt: this.now,
+      ...(isFinal(to) ? { completedAt: this.now, sagaPhase: patch.sagaPhase ?? refund.sagaPhase } : {}),
+    };
+    this.put(moved);
+    this.transitions.push(this.transition(refund.id, refund.status, to, actor, reason));
+    this.emit({ type: "status_changed", refund: moved, from: refund.status, to, actor, reason });
+    if (isFinal(to)) this.released.push(moved);
+    return moved;
+  }
+
+  /** Changes fields of a refund without moving its status. */
+  patch(refund: RefundRecord, patch: Partial<RefundRecord>): RefundRecord {
+    const changed: RefundRecord = { ...refund, ...patch, updatedAt: this.now };
+    this.put(changed);
+    return changed;
+  }
+
+  saveStep(refund: RefundRecord, step: StepRecord, actor: Actor, audited = true): void {
+    const steps = this.steps.get(refund.id) ?? new Map<SagaStepName, StepRecord>();
+    steps.set(step.step, step);
+    this.steps.set(refund.id, steps);
+    if (audited) this.emit({ type: "step_changed", refund, step, actor });
+  }
+
+  emit(event: RefundEvent): void {
+    this.events.push({ ...event, occurredAt: this.now });
+  }
+
+  async commit(tx: DatabaseTransactionConnection): Promise<void> {
+    for (const refund of this.created.values()) await insertRefund(tx, refund);
+    for (const refund of this.updated.values()) await updateRefund(tx, refund);
+    for (const [refundId, steps] of this.steps) await saveSteps(tx, refundId, [...steps.values()]);
+    await insertTransitions(tx, this.transitions);
+    for (const refund of this.released) await releaseFinished(tx, refund);
+    await this.context.events.write(tx, this.events);
+  }
+
+  private put(refund: RefundRecord): void {
+    if (this.created.has(refund.id)) this.created.set(refund.id, refund);
+    else this.updated.set(refund.id, refund);
+  }
+
+  private transition(
+    refundId: string,
+    from: RefundStatus | null,
+    to: RefundStatus,
+    actor: Actor,
+    reason: string,
+  ): TransitionRecord {
+    return {
+      refundId,
+      from,
+      to,
+      actorId: actor.principalId,
+      actorRole: actor.role,
+      reason,
+      occurredAt: this.now,
+    };
+  }
+}
+
+/**
+ * A refund reached a final status: the original is free for the next refund,
+ * and what a failed, rejected, expired or canceled refund had committed is
+ * refundable again.
+ */
+async function releaseFinished(tx: DatabaseTransactionConnection, refund: RefundRecord): Promise<void> {
+  const releasedMinor = RELEASING_STATUSES.includes(refund.status) ? refund.amountMinor : 0n;
+  await releaseOriginal(tx, refund.originalTransactionId, refund.id, releasedMinor);
+}

@@ -1,0 +1,98 @@
+import { decodeEnvelope, payloadAs, subscribeThroughInbox, TOPICS, type Subscription } from "@money/kafka";
+import { RefundSagaReplySchema, ReplyOutcome, type RefundSagaReply } from "@money/proto/refunds/v1/saga_pb";
+import type { ServiceDeps } from "@money/runtime";
+import type { RefundsContext } from "../domain/refunds-context.js";
+import type { ReplyOutcome as Outcome } from "../domain/saga/saga-decision.js";
+import { advanceSaga } from "../domain/saga/run-saga.js";
+import { filteredBus } from "../saga-protocol/message-filter.js";
+import { groupName, stepFromWire } from "../saga-protocol/saga-messages.js";
+
+/**
+ * Consumes the participants' replies on refunds.replies through the refunds
+ * inbox and moves each saga on, in the transaction that records the reply:
+ * a copy of a reply is dropped by the inbox, a stale one by the saga.
+ */
+export function subscribeSagaReplies(
+  deps: ServiceDeps,
+  context: RefundsContext,
+  namespace: string,
+): Promise<Subscription> {
+  const bus = filteredBus(deps.bus, (message) => {
+    if (message.headers["event-type"] !== RefundSagaReplySchema.typeName) return false;
+    return payloadAs(decodeEnvelope(message.value), RefundSagaReplySchema)?.namespace === namespace;
+  });
+  return subscribeThroughInbox({
+    bus,
+    pool: deps.pool,
+    consumer: groupName("refunds.saga-orchestrator", namespace),
+    topics: [TOPICS.refundsReplies.topic],
+    isolation: "read committed",
+    handle: async (tx, envelope) => {
+      const reply = payloadAs(envelope, RefundSagaReplySchema)!;
+      const step = stepFromWire(reply.step);
+      if (step === null) {
+        deps.log.error(
+          { sagaId: reply.sagaId, step: reply.step },
+          "reply for a saga step this version does not know",
+        );
+        return;
+      }
+      const moved = await advanceSaga(tx, context, reply.sagaId, {
+        type: "reply",
+        step,
+        attempt: reply.attempt,
+        outcome: outcomeOf(reply.outcome),
+        reason: reply.reason,
+        message: reply.message,
+        result: resultOf(reply),
+      });
+      if (moved.outcome === "ignored") {
+        deps.log.debug({ sagaId: reply.sagaId, step, attempt: reply.attempt }, `reply ignored: ${moved.why}`);
+      }
+    },
+  });
+}
+
+function outcomeOf(outcome: ReplyOutcome): Outcome {
+  switch (outcome) {
+    case ReplyOutcome.SUCCEEDED:
+      return "succeeded";
+    case ReplyOutcome.REFUSED:
+      return "refused";
+    case ReplyOutcome.TRANSIENT_FAILURE:
+      return "transient_failure";
+    case ReplyOutcome.FAILED:
+      return "failed";
+    default:
+      return "unknown";
+  }
+}
+
+/** The reply's result as the step's record keeps it: strings by snake_case name. */
+function resultOf(reply: RefundSagaReply): Record<string, string> {
+  const result: Record<string, string> = reply.replayed ? { replayed: "true" } : {};
+  switch (reply.result.case) {
+    case "ledgerStatus":
+      return { ...result, status: reply.result.value.status };
+    case "ledgerReversal":
+      return {
+        ...result,
+        reversal_transaction_id: reply.result.value.reversalTransactionId,
+        original_reversed_amount: reply.result.value.originalReversedAmount,
+      };
+    case "loyaltyReversal": {
+      const v = reply.result.value;
+      return {
+        ...result,
+        outcome: v.outcome,
+        loyalty_transaction_id: v.loyaltyTransactionId,
+        points_cancelled: v.pointsCancelled.toString(),
+        points_reversed: v.pointsReversed.toString(),
+        points_already_expired: v.pointsAlreadyExpired.toString(),
+        points_forgiven: v.pointsForgiven.toString(),
+      };
+    }
+    case undefined:
+      return result;
+  }
+}

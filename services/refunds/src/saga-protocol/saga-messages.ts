@@ -1,0 +1,53 @@
+import { createHash } from "node:crypto";
+import { SagaStep } from "@money/proto/refunds/v1/refunds_pb";
+import { Participant } from "@money/proto/refunds/v1/saga_pb";
+import type { ParticipantName, SagaStepName } from "../domain/saga/saga-definition.js";
+
+/** The wire value of each saga step. */
+export const STEP_TO_WIRE: Readonly<Record<SagaStepName, SagaStep>> = {
+  mark_refund_processing: SagaStep.MARK_REFUND_PROCESSING,
+  reverse_ledger_transaction: SagaStep.REVERSE_LEDGER_TRANSACTION,
+  reverse_loyalty_points: SagaStep.REVERSE_LOYALTY_POINTS,
+  complete_ledger_refund: SagaStep.COMPLETE_LEDGER_REFUND,
+  cancel_ledger_reversal: SagaStep.CANCEL_LEDGER_REVERSAL,
+  restore_settled: SagaStep.RESTORE_SETTLED,
+};
+
+/** The saga step a wire value names; null for one this version does not know. */
+export function stepFromWire(step: SagaStep): SagaStepName | null {
+  for (const [name, wire] of Object.entries(STEP_TO_WIRE)) if (wire === step) return name as SagaStepName;
+  return null;
+}
+
+export const PARTICIPANT_TO_WIRE: Readonly<Record<ParticipantName, Participant>> = {
+  ledger: Participant.LEDGER,
+  loyalty: Participant.LOYALTY,
+};
+
+/**
+ * The envelope event id of a command: the same for every copy of one attempt
+ * of one step of one saga, so a participant's inbox recognises copies, and
+ * different for each attempt. A UUID built from a SHA-256 of the three.
+ */
+export function commandId(sagaId: string, step: SagaStepName, attempt: number): string {
+  const hex = createHash("sha256")
+    .update(`refund-saga\u0000${sagaId}\u0000${step}\u0000${attempt}`)
+    .digest("hex");
+  // Version 8 (custom) and the RFC 4122 variant, so the id is a well-formed UUID.
+  const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The deployment a saga's messages belong to (REFUNDS_SAGA_NAMESPACE, default
+ * "default"). Services of one deployment share it; consumers skip messages of
+ * another, so environments (or test runs) may share a cluster's topics.
+ */
+export function sagaNamespace(env: NodeJS.ProcessEnv): string {
+  return env["REFUNDS_SAGA_NAMESPACE"] || "default";
+}
+
+/** A consumer group name, per namespace: each deployment keeps its own offsets. */
+export function groupName(base: string, namespace: string): string {
+  return namespace === "default" ? base : `${base}.${namespace}`;
+}

@@ -1,0 +1,188 @@
+import { create } from "@bufbuild/protobuf";
+import { isRetryableConflict, type DatabaseTransactionConnection } from "@money/db";
+import { decodeEnvelope, payloadAs, subscribeThroughInbox, TOPICS } from "@money/kafka";
+import {
+  Participant,
+  RefundSagaCommandSchema,
+  RefundSagaReplySchema,
+  ReplyOutcome,
+  type RefundSagaCommand,
+  type RefundSagaReply,
+} from "@money/proto/refunds/v1/saga_pb";
+import { DomainError, runIdempotentIn } from "@money/rpc";
+import type { ServiceDeps } from "@money/runtime";
+import { filteredBus } from "./message-filter.js";
+import { groupName, sagaNamespace, stepFromWire } from "./saga-messages.js";
+
+/** What a participant's step reports on success: the reply's result. */
+export type StepResult = RefundSagaReply["result"];
+
+export interface RefundParticipantOptions {
+  participant: Participant;
+  /** Base name of the consumer group and of its inbox rows, e.g. "ledger.refund-participant". */
+  consumer: string;
+  /**
+   * Performs one step in the inbox's transaction, by calling the service's
+   * own use cases. Returns the result on success; throws the service's
+   * DomainError for a business refusal. It never runs twice for one step of
+   * one saga: a later attempt gets the first outcome back.
+   */
+  perform(tx: DatabaseTransactionConnection, command: RefundSagaCommand): Promise<StepResult>;
+  /** Refusal reasons that mean "try again later" rather than "no". */
+  transientReasons?: readonly string[];
+}
+
+/**
+ * Runs a refund saga participant inside a service's process: consumes the
+ * commands addressed to it on refunds.commands through the service's inbox,
+ * performs each step once, and answers on refunds.replies through the
+ * service's outbox, in the same database transaction as the step.
+ *
+ * The answer is one of a closed set: SUCCEEDED (with the result),
+ * REFUSED (a business rule said no; nothing changed), TRANSIENT_FAILURE
+ * (a timeout, a lost connection, a conflict that outlived its retries;
+ * nothing changed) or FAILED (anything else, a bug: nothing changed, and
+ * the saga parks for an operator instead of guessing).
+ *
+ * Exactly-once effect, twice over: the inbox drops copies of one command
+ * (one attempt), and an idempotency record per (saga, step), written with
+ * the step's effect, answers any later attempt with the first outcome.
+ */
+export async function startRefundParticipant(
+  deps: ServiceDeps,
+  options: RefundParticipantOptions,
+): Promise<{ stop(): Promise<void> }> {
+  const namespace = sagaNamespace(deps.env);
+  const consumer = groupName(options.consumer, namespace);
+  const transient = new Set(["CONFLICT_RETRIES_EXHAUSTED", ...(options.transientReasons ?? [])]);
+  const bus = filteredBus(deps.bus, (message) => {
+    if (message.headers["event-type"] !== RefundSagaCommandSchema.typeName) return false;
+    const command = payloadAs(decodeEnvelope(message.value), RefundSagaCommandSchema);
+    return (
+      command !== undefined && command.participant === options.participant && command.namespace === namespace
+    );
+  });
+  const subscription = await subscribeThroughInbox({
+    bus,
+    pool: deps.pool,
+    consumer,
+    topics: [TOPICS.refundsCommands.topic],
+    handle: async (tx, envelope) => {
+      const command = payloadAs(envelope, RefundSagaCommandSchema)!;
+      const reply = await answer(tx, command, options, transient);
+      if (reply.outcome !== ReplyOutcome.SUCCEEDED) {
+        deps.log.warn(
+          { sagaId: command.sagaId, step: command.step, attempt: command.attempt, reason: reply.reason },
+          `refund saga step not done: ${reply.message}`,
+        );
+      }
+      await deps.outbox.write(tx, {
+        topic: TOPICS.refundsReplies.topic,
+        schema: RefundSagaReplySchema,
+        payload: reply,
+        aggregateType: "refund",
+        aggregateId: command.sagaId,
+        occurredAt: new Date(),
+        correlationId: command.sagaId,
+      });
+    },
+  });
+  return { stop: () => subscription.stop() };
+}
+
+async function answer(
+  tx: DatabaseTransactionConnection,
+  command: RefundSagaCommand,
+  options: RefundParticipantOptions,
+  transient: ReadonlySet<string>,
+): Promise<RefundSagaReply> {
+  const base = {
+    sagaId: command.sagaId,
+    step: command.step,
+    attempt: command.attempt,
+    participant: command.participant,
+    namespace: command.namespace,
+  };
+  const step = stepFromWire(command.step);
+  if (step === null) {
+    return create(RefundSagaReplySchema, {
+      ...base,
+      outcome: ReplyOutcome.FAILED,
+      reason: "UNKNOWN_STEP",
+      message: `this participant does not know step ${command.step}`,
+    });
+  }
+  try {
+    // A savepoint: a refused or failed step rolls back its own writes (and its
+    // idempotency claim) but not the inbox record and the reply.
+    const first = await tx.transaction((savepoint) =>
+      runIdempotentIn(
+        savepoint,
+        {
+          scope: `refund-saga:${step}`,
+          key: command.sagaId,
+          requestSchema: RefundSagaCommandSchema,
+          // The step's identity is everything but the attempt that carries it.
+          request: create(RefundSagaCommandSchema, { ...command, attempt: 0 }),
+          responseSchema: RefundSagaReplySchema,
+        },
+        async (inner) =>
+          create(RefundSagaReplySchema, {
+            ...base,
+            outcome: ReplyOutcome.SUCCEEDED,
+            result: await options.perform(inner, command),
+          }),
+      ),
+    );
+    return { ...first, attempt: command.attempt, replayed: first.attempt !== command.attempt };
+  } catch (error) {
+    // A conflict aborts the whole transaction: let the inbox retry it, then Kafka redeliver.
+    if (isRetryableConflict(error) || isRetryableConflict((error as { cause?: unknown }).cause)) throw error;
+    const { outcome, reason, message } = classify(error, transient);
+    return create(RefundSagaReplySchema, { ...base, outcome, reason, message });
+  }
+}
+
+const TRANSIENT_ERROR_NAMES = new Set([
+  "StatementTimeoutError",
+  "StatementCancelledError",
+  "BackendTerminatedError",
+  "BackendTerminatedUnexpectedlyError",
+  "ConnectionError",
+  "IdleTransactionTimeoutError",
+]);
+const TRANSIENT_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN"]);
+
+/**
+ * SQLSTATE classes that say "not now" rather than "no": connection exceptions
+ * (08), insufficient resources (53), operator intervention (57: timeouts,
+ * shutdowns) and lock not available (55P03).
+ */
+function isTransientSqlState(code: unknown): boolean {
+  return typeof code === "string" && (/^(08|53|57)/.test(code) || code === "55P03");
+}
+
+function classify(
+  error: unknown,
+  transient: ReadonlySet<string>,
+): { outcome: ReplyOutcome; reason: string; message: string } {
+  if (error instanceof DomainError) {
+    // The same saga step with different data is a bug, not a business refusal.
+    if (error.reason === "IDEMPOTENCY_KEY_REUSED") {
+      return { outcome: ReplyOutcome.FAILED, reason: error.reason, message: error.message };
+    }
+    const outcome = transient.has(error.reason) ? ReplyOutcome.TRANSIENT_FAILURE : ReplyOutcome.REFUSED;
+    return { outcome, reason: error.reason, message: error.message };
+  }
+  const e = error as { name?: string; code?: unknown; message?: string; cause?: { code?: unknown } };
+  const message = e.message ?? String(error);
+  if (
+    TRANSIENT_ERROR_NAMES.has(e.name ?? "") ||
+    isTransientSqlState(e.code) ||
+    isTransientSqlState(e.cause?.code) ||
+    TRANSIENT_NODE_CODES.has(String(e.code))
+  ) {
+    return { outcome: ReplyOutcome.TRANSIENT_FAILURE, reason: e.name ?? "TRANSIENT", message };
+  }
+  return { outcome: ReplyOutcome.FAILED, reason: e.name ?? "ERROR", message };
+}
