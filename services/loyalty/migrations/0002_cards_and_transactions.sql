@@ -83,8 +83,9 @@ CREATE INDEX loyalty_transactions_by_staff ON loyalty_transactions (staff_id, tr
 CREATE INDEX loyalty_transactions_by_related ON loyalty_transactions (related_transaction_id)
   WHERE related_transaction_id IS NOT NULL;
 
--- Points are kept in lots: one per earning posting, spent soonest-expiring first.
--- original = remaining + expired + voided + spent (spent = net of lot_movements).
+-- Points are kept in lots: one per crediting posting, spent soonest-expiring
+-- first. remaining = original + the sum of the lot's movements; expired and
+-- voided say how much of the rest expired or was voided with the earning.
 CREATE TABLE points_lots (
   id uuid PRIMARY KEY,
   card_id uuid NOT NULL REFERENCES cards,

@@ -146,6 +146,13 @@ export async function markLotExpired(db: CommonQueryMethods, lotId: string, at: 
   `);
 }
 
+/** Spent points handed back after their lot expired: they stay gone, as expired. */
+export async function countAsExpired(db: CommonQueryMethods, lotId: string, points: bigint): Promise<void> {
+  await db.query(
+    sql.unsafe`UPDATE points_lots SET expired_points = expired_points + ${points} WHERE id = ${lotId}`,
+  );
+}
+
 export async function voidFromLot(db: CommonQueryMethods, lotId: string, points: bigint): Promise<void> {
   await db.query(sql.unsafe`
     UPDATE points_lots SET remaining_points = remaining_points - ${points}, voided_points = voided_points + ${points}

@@ -6,6 +6,7 @@ import {
   findLotsToSpend,
   insertLot,
   insertMovements,
+  countAsExpired,
   markLotExpired,
   moveRemaining,
   sumOpenLots,
@@ -200,7 +201,8 @@ export async function cancelEarnedPoints(
  * Gives back `points` of a redemption to the lots it spent, in the order it
  * spent them, after the `cancelledBefore` points earlier voids gave back.
  * A lot that has expired since is not brought back to life: its share is
- * reported as already expired.
+ * reported as already expired and counted among the lot's expired points,
+ * so a later void of the lot's earning does not take it again.
  */
 export async function restoreSpentPoints(
   tx: DatabaseTransactionConnection,
@@ -217,8 +219,12 @@ export async function restoreSpentPoints(
     const take = min(left, spent - skipped);
     if (take === 0n) continue;
     left -= take;
-    if (lot.expiredAt !== null) alreadyExpired += take;
-    else movements.push({ transactionId: restore.transactionId, lotId: lot.id, points: take });
+    if (lot.expiredAt === null) {
+      movements.push({ transactionId: restore.transactionId, lotId: lot.id, points: take });
+    } else {
+      await countAsExpired(tx, lot.id, take);
+      alreadyExpired += take;
+    }
   }
   await moveRemaining(tx, movements);
   await insertMovements(tx, movements);
