@@ -13,6 +13,14 @@ export type IdempotentWrite = <Req extends DescMessage, Res extends DescMessage>
   effect: (tx: DatabaseTransactionConnection) => Promise<MessageShape<Res>>,
 ) => Promise<MessageShape<Res>>;
 
+/**
+ * Attempts after the first when Postgres aborts a write for a serialization
+ * conflict. Writers of one account queue in-process (KeyedMutex), so conflicts
+ * come from other replicas; under a hot account shared by replicas a writer
+ * can lose several rounds in a row before it wins, and each round is short.
+ */
+const WRITE_RETRIES = 25;
+
 /** Runs a write once per (method, caller, idempotency key), in one serializable transaction with its key. */
 export function idempotentWrites(pool: DatabasePool): IdempotentWrite {
   return (call, effect) =>
@@ -26,5 +34,6 @@ export function idempotentWrites(pool: DatabasePool): IdempotentWrite {
         responseSchema: call.responseSchema,
       },
       effect,
+      { retries: WRITE_RETRIES },
     );
 }
