@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "@money/db";
 import { PointsExpiry, TransactionType } from "@money/proto/loyalty/v1/loyalty_pb";
 import { key, LoyaltyHarness, type Merchant } from "../support/loyalty-harness.js";
+import { waitUntil } from "../support/wait-until.js";
 
 let h: LoyaltyHarness;
 let m: Merchant;
@@ -187,15 +187,14 @@ describe("the scheduled job", () => {
       const card = await scheduled.enroll(merchant);
       await scheduled.earn(merchant, card.id, "10.00");
       scheduled.clock.advanceDays(2);
-      const deadline = Date.now() + 10_000;
-      let expired = "0";
-      while (expired === "0" && Date.now() < deadline) {
-        await sleep(100);
-        expired = (await scheduled.admin.oneFirst(
-          sql.unsafe`SELECT count(*) FROM loyalty.loyalty_transactions WHERE card_id = ${card.id} AND type = 'points_expired'`,
-        )) as string;
-      }
-      expect(expired).toBe("1");
+      await waitUntil(
+        "the job to expire the lot",
+        async () =>
+          (await scheduled.admin.oneFirst(sql.unsafe`
+            SELECT count(*) FROM loyalty.loyalty_transactions WHERE card_id = ${card.id} AND type = 'points_expired'
+          `)) === "1",
+        { timeoutMs: 10_000 },
+      );
     } finally {
       await scheduled.stop();
     }
