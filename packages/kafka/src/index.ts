@@ -1,7 +1,9 @@
 import { fileURLToPath } from "node:url";
 
 export type {
+  BatchSubscribeOptions,
   EventBus,
+  IncomingBatch,
   IncomingMessage,
   OutgoingMessage,
   SubscribeOptions,
@@ -11,6 +13,7 @@ export type {
 export { KafkaBus, type KafkaBusOptions } from "./bus/kafka-bus.js";
 export { InProcessBus } from "./bus/in-process-bus.js";
 export { partitionFor } from "./bus/partition-for.js";
+export { subscribeBatches } from "./bus/batch-subscription.js";
 export { TOPICS, ALL_TOPICS } from "./topics.js";
 export { envelopeOf, encodeEnvelope, decodeEnvelope, payloadAs, type NewEvent } from "./envelope.js";
 export { OutboxWriter } from "./outbox.js";

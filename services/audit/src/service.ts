@@ -1,7 +1,65 @@
 import { fileURLToPath } from "node:url";
-import { file_audit_v1_audit, AuditService } from "@money/proto/audit/v1/audit_pb";
-import type { ServiceDefinition } from "@money/runtime";
-import { PLATFORM_CODES } from "@money/rpc";
+import { AuditService, file_audit_v1_audit } from "@money/proto/audit/v1/audit_pb";
+import type { Subscription } from "@money/kafka";
+import type { ServiceDefinition, ServiceDeps, ServiceParts } from "@money/runtime";
+import { auditConfigFrom, type AuditConfig } from "./config.js";
+import { startIngester } from "./events/audit-ingester.js";
+import { CheckpointScheduler } from "./events/checkpoint-scheduler.js";
+import { QueryRecorder } from "./events/query-recorder.js";
+import { AUDIT_ACCESS } from "./rpc/access-policy.js";
+import { auditHandlers } from "./rpc/audit-handlers.js";
+import { AUDIT_ERROR_CODES } from "./rpc/error-codes.js";
+
+/** The running parts of the audit service, reachable for tests and the benchmark. */
+export interface AuditParts extends ServiceParts {
+  readonly config: AuditConfig;
+  readonly checkpoints: CheckpointScheduler;
+}
+
+/** Wires the audit service on the platform's dependencies. */
+export function buildAudit(deps: ServiceDeps): AuditParts {
+  const config = auditConfigFrom(deps.env, deps.log);
+  const queries = new QueryRecorder(deps.pool, deps.outbox, config.eventsTopic);
+  const checkpoints = new CheckpointScheduler(
+    deps.pool,
+    {
+      origin: config.origin,
+      signer: config.signer,
+      verifier: config.verifier,
+      checkpointsTopic: config.checkpointsTopic,
+      outbox: deps.outbox,
+    },
+    config.checkpointIntervalMs,
+    deps.log,
+  );
+  let ingester: Subscription | undefined;
+  return {
+    config,
+    checkpoints,
+    routes: (router) => router.service(AuditService, auditHandlers({ deps, config, queries })),
+    async start() {
+      // The standard topics exist already; configured ones (tests, benchmarks) may not.
+      await deps.bus.ensureTopics([
+        { topic: config.eventsTopic, partitions: 6 },
+        { topic: config.checkpointsTopic, partitions: 1 },
+      ]);
+      ingester = await startIngester({
+        bus: deps.bus,
+        pool: deps.pool,
+        log: deps.log,
+        topic: config.eventsTopic,
+        consumer: config.consumerGroup,
+        maxBatchSize: config.maxBatchSize,
+      });
+      checkpoints.start();
+      deps.log.info({ origin: config.origin, verifierKey: config.verifierKey }, "audit log ready");
+    },
+    async stop() {
+      await checkpoints.stop();
+      await ingester?.stop();
+    },
+  };
+}
 
 export const auditService: ServiceDefinition = {
   name: "audit",
@@ -9,9 +67,7 @@ export const auditService: ServiceDefinition = {
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   services: [AuditService],
   files: [file_audit_v1_audit],
-  policy: {},
-  errors: PLATFORM_CODES,
-  build: () => ({
-    routes: (router) => router.service(AuditService, {}),
-  }),
+  policy: AUDIT_ACCESS,
+  errors: AUDIT_ERROR_CODES,
+  build: buildAudit,
 };

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { DEFAULT_MAX_BATCH_SIZE } from "./batch-subscription.js";
 import type {
+  BatchSubscribeOptions,
   EventBus,
   IncomingMessage,
   OutgoingMessage,
@@ -21,6 +23,16 @@ interface Topic {
 
 /** A group's committed position per topic partition, shared by its members. */
 type GroupOffsets = Map<string, number>;
+
+/** What a subscription loop needs, for one message at a time or for batches. */
+interface Consumption {
+  groupId: string;
+  topics: readonly string[];
+  fromBeginning: boolean | undefined;
+  maxBatchSize: number;
+  storedOffset: ((topic: string, partition: number) => Promise<string | undefined>) | undefined;
+  deliver(topic: string, partition: number, messages: IncomingMessage[]): Promise<void>;
+}
 
 const REDELIVERY_PAUSE_MS = 200;
 
@@ -67,6 +79,28 @@ export class InProcessBus implements EventBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    return this.consume({
+      groupId: options.groupId,
+      topics: options.topics,
+      fromBeginning: options.fromBeginning,
+      maxBatchSize: 1,
+      storedOffset: undefined,
+      deliver: (_topic, _partition, messages) => options.handle(messages[0]!),
+    });
+  }
+
+  async subscribeBatches(options: BatchSubscribeOptions): Promise<Subscription> {
+    return this.consume({
+      groupId: options.groupId,
+      topics: options.topics,
+      fromBeginning: options.fromBeginning,
+      maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+      storedOffset: options.storedOffset,
+      deliver: (topic, partition, messages) => options.handleBatch({ topic, partition, messages }),
+    });
+  }
+
+  private async consume(options: Consumption): Promise<Subscription> {
     let offsets = this.groups.get(options.groupId);
     if (!offsets) {
       offsets = new Map();
@@ -115,24 +149,28 @@ export class InProcessBus implements EventBus {
             if (holder !== undefined && holder !== owner) continue;
             claimed.set(claim, owner);
             const log = topic.partitions[p]!;
+            if (holder !== owner && options.storedOffset) {
+              // Newly assigned: resume where the consumer's own records say.
+              const stored = await options.storedOffset(topicName, p);
+              if (stored !== undefined) groupOffsets.set(slot, Math.min(Number(stored), log.length));
+            }
             const start = groupOffsets.get(slot) ?? (options.fromBeginning === false ? log.length : 0);
-            for (let offset = start; offset < log.length && running; offset++) {
-              const stored = log[offset]!;
-              const message: IncomingMessage = {
-                topic: topicName,
-                partition: p,
-                offset: String(offset),
-                ...stored,
-              };
+            for (let offset = start; offset < log.length && running;) {
+              const end = Math.min(log.length, offset + options.maxBatchSize);
+              const messages: IncomingMessage[] = [];
+              for (let o = offset; o < end; o++) {
+                messages.push({ topic: topicName, partition: p, offset: String(o), ...log[o]! });
+              }
               try {
-                await options.handle(message);
+                await options.deliver(topicName, p, messages);
               } catch {
                 // At-least-once: leave the offset where it is and try again shortly.
                 await sleep(REDELIVERY_PAUSE_MS);
                 break;
               }
-              groupOffsets.set(slot, offset + 1);
-              delivered++;
+              groupOffsets.set(slot, end);
+              delivered += end - offset;
+              offset = end;
             }
             if (!groupOffsets.has(slot)) groupOffsets.set(slot, start);
           }

@@ -1,5 +1,7 @@
-import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
+import { Kafka, logLevel, type Admin, type KafkaMessage, type Producer } from "kafkajs";
+import { DEFAULT_MAX_BATCH_SIZE } from "./batch-subscription.js";
 import type {
+  BatchSubscribeOptions,
   EventBus,
   IncomingMessage,
   OutgoingMessage,
@@ -73,20 +75,72 @@ export class KafkaBus implements EventBus {
     await consumer.run({
       partitionsConsumedConcurrently: 4,
       eachMessage: async ({ topic, partition, message }) => {
-        const incoming: IncomingMessage = {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString("utf8") ?? "",
-          value: message.value ?? new Uint8Array(),
-          headers: Object.fromEntries(
-            Object.entries(message.headers ?? {}).map(([k, v]) => [
-              k,
-              Buffer.isBuffer(v) ? v.toString("utf8") : String(v ?? ""),
-            ]),
-          ),
-        };
-        await options.handle(incoming);
+        await options.handle(incomingOf(topic, partition, message));
+      },
+    });
+    const subscription: Subscription = {
+      stop: async () => {
+        this.subscriptions.delete(subscription);
+        await consumer.disconnect();
+      },
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async subscribeBatches(options: BatchSubscribeOptions): Promise<Subscription> {
+    const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      retry: { initialRetryTime: 100, retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 2_000 },
+    });
+    // Partitions of the current assignment whose stored offset has been
+    // applied. A rebalance (every join) forgets them: the next owner of a
+    // partition asks again, since another member may have moved it on.
+    const resumed = new Set<string>();
+    consumer.on(consumer.events.GROUP_JOIN, () => resumed.clear());
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { topic, partition } = batch;
+        let messages = batch.messages;
+        const slot = `${topic}/${partition}`;
+        if (options.storedOffset && !resumed.has(slot)) {
+          const stored = await options.storedOffset(topic, partition);
+          resumed.add(slot);
+          if (stored !== undefined) {
+            const first = messages[0];
+            if (first !== undefined && BigInt(first.offset) > BigInt(stored)) {
+              // The group committed past what the consumer stored (its
+              // database was restored, say): go back and fetch from there.
+              // Once only: if those offsets are gone from the broker, the
+              // fetch resumes at the earliest one it still has.
+              consumer.seek({ topic, partition, offset: stored });
+              return;
+            }
+            messages = messages.filter((m) => BigInt(m.offset) >= BigInt(stored));
+          }
+        }
+        for (let start = 0; start < messages.length; start += maxBatchSize) {
+          if (!isRunning() || isStale()) return;
+          const chunk = messages.slice(start, start + maxBatchSize);
+          await options.handleBatch({
+            topic,
+            partition,
+            messages: chunk.map((m) => incomingOf(topic, partition, m)),
+          });
+          resolveOffset(chunk[chunk.length - 1]!.offset);
+          await heartbeat();
+        }
+        // Skipped messages count as consumed too.
+        const last = batch.messages[batch.messages.length - 1];
+        if (last !== undefined && messages.length === 0) resolveOffset(last.offset);
       },
     });
     const subscription: Subscription = {
@@ -117,4 +171,20 @@ export class KafkaBus implements EventBus {
     })();
     return this.producerReady;
   }
+}
+
+function incomingOf(topic: string, partition: number, message: KafkaMessage): IncomingMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString("utf8") ?? "",
+    value: message.value ?? new Uint8Array(),
+    headers: Object.fromEntries(
+      Object.entries(message.headers ?? {}).map(([k, v]) => [
+        k,
+        Buffer.isBuffer(v) ? v.toString("utf8") : String(v ?? ""),
+      ]),
+    ),
+  };
 }

@@ -2,21 +2,924 @@
 // @generated from file audit/v1/audit.proto (package audit.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file audit/v1/audit.proto.
  */
 export const file_audit_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("ChRhdWRpdC92MS9hdWRpdC5wcm90bxIIYXVkaXQudjEyDgoMQXVkaXRTZXJ2aWNlYgZwcm90bzM");
+  fileDesc("ChRhdWRpdC92MS9hdWRpdC5wcm90bxIIYXVkaXQudjEiuAMKC0F1ZGl0UmVjb3JkEhAKCHNlcXVlbmNlGAEgASgEEhAKCGV2ZW50X2lkGAIgASgJEg8KB3NlcnZpY2UYAyABKAkSDgoGYWN0aW9uGAQgASgJEhMKC29iamVjdF90eXBlGAUgASgJEhEKCW9iamVjdF9pZBgGIAEoCRIkCgVhY3RvchgHIAEoCzIVLmF1ZGl0LnYxLlJlY29yZEFjdG9yEicKBmJlZm9yZRgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJgoFYWZ0ZXIYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg4KBnJlYXNvbhgKIAEoCRIaChJhcHByb3ZhbF9yZWZlcmVuY2UYCyABKAkSLwoLb2NjdXJyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3JlY29yZGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5jb3JyZWxhdGlvbl9pZBgOIAEoCRIMCgRsZWFmGA8gASgMEhEKCWxlYWZfaGFzaBgQIAEoDCKTAQoLUmVjb3JkQWN0b3ISFAoMcHJpbmNpcGFsX2lkGAEgASgJEhYKDnByaW5jaXBhbF9yb2xlGAIgASgJEhgKEGFjdGluZ19kZXZpY2VfaWQYAyABKAkSCgoCaXAYBCABKAkSEgoKdXNlcl9hZ2VudBgFIAEoCRIcChRwZXJzb25hbF9kYXRhX2VyYXNlZBgGIAEoCCKAAQoQU2lnbmVkQ2hlY2twb2ludBIMCgRub3RlGAEgASgJEg4KBm9yaWdpbhgCIAEoCRIMCgRzaXplGAMgASgEEhEKCXJvb3RfaGFzaBgEIAEoDBItCglzaWduZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlUKD0dldEVudHJ5UmVxdWVzdBISCghzZXF1ZW5jZRgBIAEoBEgAEhIKCGV2ZW50X2lkGAIgASgJSAASEQoJdHJlZV9zaXplGAMgASgEQgcKBWVudHJ5IoIBChBHZXRFbnRyeVJlc3BvbnNlEiUKBnJlY29yZBgBIAEoCzIVLmF1ZGl0LnYxLkF1ZGl0UmVjb3JkEhcKD2luY2x1c2lvbl9wcm9vZhgCIAMoDBIuCgpjaGVja3BvaW50GAMgASgLMhouYXVkaXQudjEuU2lnbmVkQ2hlY2twb2ludCJFChpHZXRDb25zaXN0ZW5jeVByb29mUmVxdWVzdBISCgpmaXJzdF9zaXplGAEgASgEEhMKC3NlY29uZF9zaXplGAIgASgEIoUBChtHZXRDb25zaXN0ZW5jeVByb29mUmVzcG9uc2USEgoKZmlyc3Rfc2l6ZRgBIAEoBBITCgtzZWNvbmRfc2l6ZRgCIAEoBBINCgVwcm9vZhgDIAMoDBIuCgpjaGVja3BvaW50GAQgASgLMhouYXVkaXQudjEuU2lnbmVkQ2hlY2twb2ludCIcChpHZXRMYXRlc3RDaGVja3BvaW50UmVxdWVzdCJjChtHZXRMYXRlc3RDaGVja3BvaW50UmVzcG9uc2USLgoKY2hlY2twb2ludBgBIAEoCzIaLmF1ZGl0LnYxLlNpZ25lZENoZWNrcG9pbnQSFAoMdmVyaWZpZXJfa2V5GAIgASgJIpoCChJRdWVyeUV2ZW50c1JlcXVlc3QSDwoHc2VydmljZRgBIAEoCRINCgVhY3RvchgCIAEoCRIRCglkZXZpY2VfaWQYAyABKAkSEwoLb2JqZWN0X3R5cGUYBCABKAkSEQoJb2JqZWN0X2lkGAUgASgJEg4KBmFjdGlvbhgGIAEoCRIxCg1vY2N1cnJlZF9mcm9tGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtvY2N1cnJlZF90bxgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAkgASgFEhIKCnBhZ2VfdG9rZW4YCiABKAkSDgoGcmVhc29uGAsgASgJIlYKE1F1ZXJ5RXZlbnRzUmVzcG9uc2USJgoHcmVjb3JkcxgBIAMoCzIVLmF1ZGl0LnYxLkF1ZGl0UmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ4ChdHZXRPYmplY3RIaXN0b3J5UmVxdWVzdBITCgtvYmplY3RfdHlwZRgBIAEoCRIRCglvYmplY3RfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkSDgoGcmVhc29uGAUgASgJIlsKGEdldE9iamVjdEhpc3RvcnlSZXNwb25zZRImCgdyZWNvcmRzGAEgAygLMhUuYXVkaXQudjEuQXVkaXRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIisKDVNlcXVlbmNlUmFuZ2USDQoFZmlyc3QYASABKAQSCwoDZW5kGAIgASgEIl0KCVRpbWVSYW5nZRIoCgRmcm9tGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgJ0bxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi5gEKE0V4cG9ydEJ1bmRsZVJlcXVlc3QSLAoJc2VxdWVuY2VzGAEgASgLMhcuYXVkaXQudjEuU2VxdWVuY2VSYW5nZUgAEicKCHJlY29yZGVkGAIgASgLMhMuYXVkaXQudjEuVGltZVJhbmdlSAASHgoWY29uc2lzdGVuY3lfZnJvbV9zaXplcxgDIAMoBBIgChhpbmNsdWRlX2luY2x1c2lvbl9wcm9vZnMYBCABKAgSHQoVaW5jbHVkZV9wZXJzb25hbF9kYXRhGAUgASgIEg4KBnJlYXNvbhgGIAEoCUIHCgVyYW5nZSIlChRFeHBvcnRCdW5kbGVSZXNwb25zZRINCgVjaHVuaxgBIAEoDCJfChhDaGVja0NvbXBsZXRlbmVzc1JlcXVlc3QSMwoPb2NjdXJyZWRfYmVmb3JlGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YAiABKAkiYwoZQ2hlY2tDb21wbGV0ZW5lc3NSZXNwb25zZRIdChVkb21haW5fZXZlbnRzX2NoZWNrZWQYASABKAQSJwoEZ2FwcxgCIAMoCzIZLmF1ZGl0LnYxLkNvbXBsZXRlbmVzc0dhcCK3AQoPQ29tcGxldGVuZXNzR2FwEg0KBXRvcGljGAEgASgJEhAKCGV2ZW50X2lkGAIgASgJEhIKCmV2ZW50X3R5cGUYAyABKAkSEAoIcHJvZHVjZXIYBCABKAkSFgoOYWdncmVnYXRlX3R5cGUYBSABKAkSFAoMYWdncmVnYXRlX2lkGAYgASgJEi8KC29jY3VycmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJiChhFcmFzZVBlcnNvbmFsRGF0YVJlcXVlc3QSFAoMY3VzdG9tZXJfcmVmGAEgASgJEgsKA2lwcxgCIAMoCRITCgt1c2VyX2FnZW50cxgDIAMoCRIOCgZyZWFzb24YBCABKAkiKwoZRXJhc2VQZXJzb25hbERhdGFSZXNwb25zZRIOCgZlcmFzZWQYASABKA0yzQUKDEF1ZGl0U2VydmljZRJBCghHZXRFbnRyeRIZLmF1ZGl0LnYxLkdldEVudHJ5UmVxdWVzdBoaLmF1ZGl0LnYxLkdldEVudHJ5UmVzcG9uc2USYgoTR2V0Q29uc2lzdGVuY3lQcm9vZhIkLmF1ZGl0LnYxLkdldENvbnNpc3RlbmN5UHJvb2ZSZXF1ZXN0GiUuYXVkaXQudjEuR2V0Q29uc2lzdGVuY3lQcm9vZlJlc3BvbnNlEmIKE0dldExhdGVzdENoZWNrcG9pbnQSJC5hdWRpdC52MS5HZXRMYXRlc3RDaGVja3BvaW50UmVxdWVzdBolLmF1ZGl0LnYxLkdldExhdGVzdENoZWNrcG9pbnRSZXNwb25zZRJKCgtRdWVyeUV2ZW50cxIcLmF1ZGl0LnYxLlF1ZXJ5RXZlbnRzUmVxdWVzdBodLmF1ZGl0LnYxLlF1ZXJ5RXZlbnRzUmVzcG9uc2USWQoQR2V0T2JqZWN0SGlzdG9yeRIhLmF1ZGl0LnYxLkdldE9iamVjdEhpc3RvcnlSZXF1ZXN0GiIuYXVkaXQudjEuR2V0T2JqZWN0SGlzdG9yeVJlc3BvbnNlEk8KDEV4cG9ydEJ1bmRsZRIdLmF1ZGl0LnYxLkV4cG9ydEJ1bmRsZVJlcXVlc3QaHi5hdWRpdC52MS5FeHBvcnRCdW5kbGVSZXNwb25zZTABElwKEUNoZWNrQ29tcGxldGVuZXNzEiIuYXVkaXQudjEuQ2hlY2tDb21wbGV0ZW5lc3NSZXF1ZXN0GiMuYXVkaXQudjEuQ2hlY2tDb21wbGV0ZW5lc3NSZXNwb25zZRJcChFFcmFzZVBlcnNvbmFsRGF0YRIiLmF1ZGl0LnYxLkVyYXNlUGVyc29uYWxEYXRhUmVxdWVzdBojLmF1ZGl0LnYxLkVyYXNlUGVyc29uYWxEYXRhUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
- * AuditService: RPCs are added by the audit issue.
+ * AuditRecord is one entry of the trail as an auditor reads it: the leaf's
+ * fields with the personal data resolved where it has not been erased.
+ *
+ * @generated from message audit.v1.AuditRecord
+ */
+export type AuditRecord = Message<"audit.v1.AuditRecord"> & {
+  /**
+   * @generated from field: uint64 sequence = 1;
+   */
+  sequence: bigint;
+
+  /**
+   * @generated from field: string event_id = 2;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string service = 3;
+   */
+  service: string;
+
+  /**
+   * @generated from field: string action = 4;
+   */
+  action: string;
+
+  /**
+   * @generated from field: string object_type = 5;
+   */
+  objectType: string;
+
+  /**
+   * @generated from field: string object_id = 6;
+   */
+  objectId: string;
+
+  /**
+   * @generated from field: audit.v1.RecordActor actor = 7;
+   */
+  actor?: RecordActor | undefined;
+
+  /**
+   * Customer references inside appear resolved, or as "pd:<hex>" once erased.
+   *
+   * @generated from field: google.protobuf.Struct before = 8;
+   */
+  before?: JsonObject | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Struct after = 9;
+   */
+  after?: JsonObject | undefined;
+
+  /**
+   * @generated from field: string reason = 10;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string approval_reference = 11;
+   */
+  approvalReference: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 12;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp recorded_at = 13;
+   */
+  recordedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string correlation_id = 14;
+   */
+  correlationId: string;
+
+  /**
+   * The leaf exactly as hashed (canonical LogEntry bytes) and its RFC 6962
+   * leaf hash, for clients that check proofs themselves.
+   *
+   * @generated from field: bytes leaf = 15;
+   */
+  leaf: Uint8Array;
+
+  /**
+   * @generated from field: bytes leaf_hash = 16;
+   */
+  leafHash: Uint8Array;
+};
+
+/**
+ * Describes the message audit.v1.AuditRecord.
+ * Use `create(AuditRecordSchema)` to create a new message.
+ */
+export const AuditRecordSchema: GenMessage<AuditRecord> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 0);
+
+/**
+ * RecordActor is who acted, with personal data resolved.
+ *
+ * @generated from message audit.v1.RecordActor
+ */
+export type RecordActor = Message<"audit.v1.RecordActor"> & {
+  /**
+   * @generated from field: string principal_id = 1;
+   */
+  principalId: string;
+
+  /**
+   * @generated from field: string principal_role = 2;
+   */
+  principalRole: string;
+
+  /**
+   * @generated from field: string acting_device_id = 3;
+   */
+  actingDeviceId: string;
+
+  /**
+   * @generated from field: string ip = 4;
+   */
+  ip: string;
+
+  /**
+   * @generated from field: string user_agent = 5;
+   */
+  userAgent: string;
+
+  /**
+   * True when some of this actor's personal data was erased; the erased
+   * fields then hold "pd:" and the hex of the salted hash in the leaf.
+   *
+   * @generated from field: bool personal_data_erased = 6;
+   */
+  personalDataErased: boolean;
+};
+
+/**
+ * Describes the message audit.v1.RecordActor.
+ * Use `create(RecordActorSchema)` to create a new message.
+ */
+export const RecordActorSchema: GenMessage<RecordActor> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 1);
+
+/**
+ * SignedCheckpoint is a checkpoint note and what it says.
+ *
+ * @generated from message audit.v1.SignedCheckpoint
+ */
+export type SignedCheckpoint = Message<"audit.v1.SignedCheckpoint"> & {
+  /**
+   * The signed note (c2sp.org/tlog-checkpoint): verify this, not the fields below.
+   *
+   * @generated from field: string note = 1;
+   */
+  note: string;
+
+  /**
+   * @generated from field: string origin = 2;
+   */
+  origin: string;
+
+  /**
+   * @generated from field: uint64 size = 3;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: bytes root_hash = 4;
+   */
+  rootHash: Uint8Array;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp signed_at = 5;
+   */
+  signedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message audit.v1.SignedCheckpoint.
+ * Use `create(SignedCheckpointSchema)` to create a new message.
+ */
+export const SignedCheckpointSchema: GenMessage<SignedCheckpoint> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 2);
+
+/**
+ * @generated from message audit.v1.GetEntryRequest
+ */
+export type GetEntryRequest = Message<"audit.v1.GetEntryRequest"> & {
+  /**
+   * @generated from oneof audit.v1.GetEntryRequest.entry
+   */
+  entry: {
+    /**
+     * @generated from field: uint64 sequence = 1;
+     */
+    value: bigint;
+    case: "sequence";
+  } | {
+    /**
+     * @generated from field: string event_id = 2;
+     */
+    value: string;
+    case: "eventId";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Size of the signed checkpoint to prove inclusion in; 0 for the latest.
+   *
+   * @generated from field: uint64 tree_size = 3;
+   */
+  treeSize: bigint;
+};
+
+/**
+ * Describes the message audit.v1.GetEntryRequest.
+ * Use `create(GetEntryRequestSchema)` to create a new message.
+ */
+export const GetEntryRequestSchema: GenMessage<GetEntryRequest> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 3);
+
+/**
+ * @generated from message audit.v1.GetEntryResponse
+ */
+export type GetEntryResponse = Message<"audit.v1.GetEntryResponse"> & {
+  /**
+   * @generated from field: audit.v1.AuditRecord record = 1;
+   */
+  record?: AuditRecord | undefined;
+
+  /**
+   * Sibling hashes from the leaf up (RFC 6962 §2.1.1), for record.sequence
+   * in the tree of checkpoint.size leaves.
+   *
+   * @generated from field: repeated bytes inclusion_proof = 2;
+   */
+  inclusionProof: Uint8Array[];
+
+  /**
+   * @generated from field: audit.v1.SignedCheckpoint checkpoint = 3;
+   */
+  checkpoint?: SignedCheckpoint | undefined;
+};
+
+/**
+ * Describes the message audit.v1.GetEntryResponse.
+ * Use `create(GetEntryResponseSchema)` to create a new message.
+ */
+export const GetEntryResponseSchema: GenMessage<GetEntryResponse> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 4);
+
+/**
+ * @generated from message audit.v1.GetConsistencyProofRequest
+ */
+export type GetConsistencyProofRequest = Message<"audit.v1.GetConsistencyProofRequest"> & {
+  /**
+   * Size of the older tree, at least 1.
+   *
+   * @generated from field: uint64 first_size = 1;
+   */
+  firstSize: bigint;
+
+  /**
+   * Size of a signed checkpoint at least first_size; 0 for the latest.
+   *
+   * @generated from field: uint64 second_size = 2;
+   */
+  secondSize: bigint;
+};
+
+/**
+ * Describes the message audit.v1.GetConsistencyProofRequest.
+ * Use `create(GetConsistencyProofRequestSchema)` to create a new message.
+ */
+export const GetConsistencyProofRequestSchema: GenMessage<GetConsistencyProofRequest> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 5);
+
+/**
+ * @generated from message audit.v1.GetConsistencyProofResponse
+ */
+export type GetConsistencyProofResponse = Message<"audit.v1.GetConsistencyProofResponse"> & {
+  /**
+   * @generated from field: uint64 first_size = 1;
+   */
+  firstSize: bigint;
+
+  /**
+   * @generated from field: uint64 second_size = 2;
+   */
+  secondSize: bigint;
+
+  /**
+   * RFC 6962 §2.1.2 proof; empty when the sizes are equal.
+   *
+   * @generated from field: repeated bytes proof = 3;
+   */
+  proof: Uint8Array[];
+
+  /**
+   * The signed checkpoint of second_size leaves.
+   *
+   * @generated from field: audit.v1.SignedCheckpoint checkpoint = 4;
+   */
+  checkpoint?: SignedCheckpoint | undefined;
+};
+
+/**
+ * Describes the message audit.v1.GetConsistencyProofResponse.
+ * Use `create(GetConsistencyProofResponseSchema)` to create a new message.
+ */
+export const GetConsistencyProofResponseSchema: GenMessage<GetConsistencyProofResponse> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 6);
+
+/**
+ * @generated from message audit.v1.GetLatestCheckpointRequest
+ */
+export type GetLatestCheckpointRequest = Message<"audit.v1.GetLatestCheckpointRequest"> & {
+};
+
+/**
+ * Describes the message audit.v1.GetLatestCheckpointRequest.
+ * Use `create(GetLatestCheckpointRequestSchema)` to create a new message.
+ */
+export const GetLatestCheckpointRequestSchema: GenMessage<GetLatestCheckpointRequest> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 7);
+
+/**
+ * @generated from message audit.v1.GetLatestCheckpointResponse
+ */
+export type GetLatestCheckpointResponse = Message<"audit.v1.GetLatestCheckpointResponse"> & {
+  /**
+   * @generated from field: audit.v1.SignedCheckpoint checkpoint = 1;
+   */
+  checkpoint?: SignedCheckpoint | undefined;
+
+  /**
+   * The verifier key of the log ("<name>+<key hash>+<base64 key>"). Pin it
+   * once from a trusted channel; do not take it from each response.
+   *
+   * @generated from field: string verifier_key = 2;
+   */
+  verifierKey: string;
+};
+
+/**
+ * Describes the message audit.v1.GetLatestCheckpointResponse.
+ * Use `create(GetLatestCheckpointResponseSchema)` to create a new message.
+ */
+export const GetLatestCheckpointResponseSchema: GenMessage<GetLatestCheckpointResponse> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 8);
+
+/**
+ * @generated from message audit.v1.QueryEventsRequest
+ */
+export type QueryEventsRequest = Message<"audit.v1.QueryEventsRequest"> & {
+  /**
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * Principal of record, as the token named it.
+   *
+   * @generated from field: string actor = 2;
+   */
+  actor: string;
+
+  /**
+   * @generated from field: string device_id = 3;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string object_type = 4;
+   */
+  objectType: string;
+
+  /**
+   * @generated from field: string object_id = 5;
+   */
+  objectId: string;
+
+  /**
+   * @generated from field: string action = 6;
+   */
+  action: string;
+
+  /**
+   * Half-open range [occurred_from, occurred_to) on occurred_at; either end may be absent.
+   *
+   * @generated from field: google.protobuf.Timestamp occurred_from = 7;
+   */
+  occurredFrom?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_to = 8;
+   */
+  occurredTo?: Timestamp | undefined;
+
+  /**
+   * At most 500; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 9;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 10;
+   */
+  pageToken: string;
+
+  /**
+   * Why the auditor asks; kept in the trail with the query.
+   *
+   * @generated from field: string reason = 11;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message audit.v1.QueryEventsRequest.
+ * Use `create(QueryEventsRequestSchema)` to create a new message.
+ */
+export const QueryEventsRequestSchema: GenMessage<QueryEventsRequest> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 9);
+
+/**
+ * @generated from message audit.v1.QueryEventsResponse
+ */
+export type QueryEventsResponse = Message<"audit.v1.QueryEventsResponse"> & {
+  /**
+   * @generated from field: repeated audit.v1.AuditRecord records = 1;
+   */
+  records: AuditRecord[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message audit.v1.QueryEventsResponse.
+ * Use `create(QueryEventsResponseSchema)` to create a new message.
+ */
+export const QueryEventsResponseSchema: GenMessage<QueryEventsResponse> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 10);
+
+/**
+ * @generated from message audit.v1.GetObjectHistoryRequest
+ */
+export type GetObjectHistoryRequest = Message<"audit.v1.GetObjectHistoryRequest"> & {
+  /**
+   * @generated from field: string object_type = 1;
+   */
+  objectType: string;
+
+  /**
+   * @generated from field: string object_id = 2;
+   */
+  objectId: string;
+
+  /**
+   * At most 500; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+
+  /**
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message audit.v1.GetObjectHistoryRequest.
+ * Use `create(GetObjectHistoryRequestSchema)` to create a new message.
+ */
+export const GetObjectHistoryRequestSchema: GenMessage<GetObjectHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 11);
+
+/**
+ * @generated from message audit.v1.GetObjectHistoryResponse
+ */
+export type GetObjectHistoryResponse = Message<"audit.v1.GetObjectHistoryResponse"> & {
+  /**
+   * @generated from field: repeated audit.v1.AuditRecord records = 1;
+   */
+  records: AuditRecord[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message audit.v1.GetObjectHistoryResponse.
+ * Use `create(GetObjectHistoryResponseSchema)` to create a new message.
+ */
+export const GetObjectHistoryResponseSchema: GenMessage<GetObjectHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 12);
+
+/**
+ * SequenceRange is [first, end) of the log; end 0 means up to the latest checkpoint.
+ *
+ * @generated from message audit.v1.SequenceRange
+ */
+export type SequenceRange = Message<"audit.v1.SequenceRange"> & {
+  /**
+   * @generated from field: uint64 first = 1;
+   */
+  first: bigint;
+
+  /**
+   * @generated from field: uint64 end = 2;
+   */
+  end: bigint;
+};
+
+/**
+ * Describes the message audit.v1.SequenceRange.
+ * Use `create(SequenceRangeSchema)` to create a new message.
+ */
+export const SequenceRangeSchema: GenMessage<SequenceRange> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 13);
+
+/**
+ * TimeRange selects the entries recorded (sequenced) in [from, to); either end may be absent.
+ *
+ * @generated from message audit.v1.TimeRange
+ */
+export type TimeRange = Message<"audit.v1.TimeRange"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp from = 1;
+   */
+  from?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp to = 2;
+   */
+  to?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message audit.v1.TimeRange.
+ * Use `create(TimeRangeSchema)` to create a new message.
+ */
+export const TimeRangeSchema: GenMessage<TimeRange> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 14);
+
+/**
+ * @generated from message audit.v1.ExportBundleRequest
+ */
+export type ExportBundleRequest = Message<"audit.v1.ExportBundleRequest"> & {
+  /**
+   * @generated from oneof audit.v1.ExportBundleRequest.range
+   */
+  range: {
+    /**
+     * @generated from field: audit.v1.SequenceRange sequences = 1;
+     */
+    value: SequenceRange;
+    case: "sequences";
+  } | {
+    /**
+     * @generated from field: audit.v1.TimeRange recorded = 2;
+     */
+    value: TimeRange;
+    case: "recorded";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Sizes of checkpoints the auditor pinned earlier: the bundle adds a
+   * consistency proof from each to the bundle's latest checkpoint.
+   *
+   * @generated from field: repeated uint64 consistency_from_sizes = 3;
+   */
+  consistencyFromSizes: bigint[];
+
+  /**
+   * Adds an inclusion proof of every entry in the bundle's latest checkpoint.
+   * The verifier recomputes the root from the entries anyway; the proofs let
+   * a reader check single entries without the whole file.
+   *
+   * @generated from field: bool include_inclusion_proofs = 4;
+   */
+  includeInclusionProofs: boolean;
+
+  /**
+   * Adds the personal data behind the pseudonyms in the entries (not erased
+   * ones), each with the salt that lets the auditor check it.
+   *
+   * @generated from field: bool include_personal_data = 5;
+   */
+  includePersonalData: boolean;
+
+  /**
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message audit.v1.ExportBundleRequest.
+ * Use `create(ExportBundleRequestSchema)` to create a new message.
+ */
+export const ExportBundleRequestSchema: GenMessage<ExportBundleRequest> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 15);
+
+/**
+ * @generated from message audit.v1.ExportBundleResponse
+ */
+export type ExportBundleResponse = Message<"audit.v1.ExportBundleResponse"> & {
+  /**
+   * The next bytes of the file.
+   *
+   * @generated from field: bytes chunk = 1;
+   */
+  chunk: Uint8Array;
+};
+
+/**
+ * Describes the message audit.v1.ExportBundleResponse.
+ * Use `create(ExportBundleResponseSchema)` to create a new message.
+ */
+export const ExportBundleResponseSchema: GenMessage<ExportBundleResponse> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 16);
+
+/**
+ * @generated from message audit.v1.CheckCompletenessRequest
+ */
+export type CheckCompletenessRequest = Message<"audit.v1.CheckCompletenessRequest"> & {
+  /**
+   * Only domain events that occurred before this instant are checked (the
+   * trail may lag the domain topics by a few seconds); absent means now
+   * minus one minute.
+   *
+   * @generated from field: google.protobuf.Timestamp occurred_before = 1;
+   */
+  occurredBefore?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message audit.v1.CheckCompletenessRequest.
+ * Use `create(CheckCompletenessRequestSchema)` to create a new message.
+ */
+export const CheckCompletenessRequestSchema: GenMessage<CheckCompletenessRequest> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 17);
+
+/**
+ * @generated from message audit.v1.CheckCompletenessResponse
+ */
+export type CheckCompletenessResponse = Message<"audit.v1.CheckCompletenessResponse"> & {
+  /**
+   * Domain events compared with the trail.
+   *
+   * @generated from field: uint64 domain_events_checked = 1;
+   */
+  domainEventsChecked: bigint;
+
+  /**
+   * @generated from field: repeated audit.v1.CompletenessGap gaps = 2;
+   */
+  gaps: CompletenessGap[];
+};
+
+/**
+ * Describes the message audit.v1.CheckCompletenessResponse.
+ * Use `create(CheckCompletenessResponseSchema)` to create a new message.
+ */
+export const CheckCompletenessResponseSchema: GenMessage<CheckCompletenessResponse> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 18);
+
+/**
+ * CompletenessGap is a domain event whose object has no entry in the trail.
+ *
+ * @generated from message audit.v1.CompletenessGap
+ */
+export type CompletenessGap = Message<"audit.v1.CompletenessGap"> & {
+  /**
+   * @generated from field: string topic = 1;
+   */
+  topic: string;
+
+  /**
+   * @generated from field: string event_id = 2;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string event_type = 3;
+   */
+  eventType: string;
+
+  /**
+   * @generated from field: string producer = 4;
+   */
+  producer: string;
+
+  /**
+   * @generated from field: string aggregate_type = 5;
+   */
+  aggregateType: string;
+
+  /**
+   * @generated from field: string aggregate_id = 6;
+   */
+  aggregateId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 7;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message audit.v1.CompletenessGap.
+ * Use `create(CompletenessGapSchema)` to create a new message.
+ */
+export const CompletenessGapSchema: GenMessage<CompletenessGap> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 19);
+
+/**
+ * @generated from message audit.v1.ErasePersonalDataRequest
+ */
+export type ErasePersonalDataRequest = Message<"audit.v1.ErasePersonalDataRequest"> & {
+  /**
+   * The customer whose data goes: their reference and every IP address and
+   * user agent seen only on entries where they acted.
+   *
+   * @generated from field: string customer_ref = 1;
+   */
+  customerRef: string;
+
+  /**
+   * Further values to erase, whoever they belong to.
+   *
+   * @generated from field: repeated string ips = 2;
+   */
+  ips: string[];
+
+  /**
+   * @generated from field: repeated string user_agents = 3;
+   */
+  userAgents: string[];
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message audit.v1.ErasePersonalDataRequest.
+ * Use `create(ErasePersonalDataRequestSchema)` to create a new message.
+ */
+export const ErasePersonalDataRequestSchema: GenMessage<ErasePersonalDataRequest> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 20);
+
+/**
+ * @generated from message audit.v1.ErasePersonalDataResponse
+ */
+export type ErasePersonalDataResponse = Message<"audit.v1.ErasePersonalDataResponse"> & {
+  /**
+   * Side rows deleted.
+   *
+   * @generated from field: uint32 erased = 1;
+   */
+  erased: number;
+};
+
+/**
+ * Describes the message audit.v1.ErasePersonalDataResponse.
+ * Use `create(ErasePersonalDataResponseSchema)` to create a new message.
+ */
+export const ErasePersonalDataResponseSchema: GenMessage<ErasePersonalDataResponse> = /*@__PURE__*/
+  messageDesc(file_audit_v1_audit, 21);
+
+/**
+ * AuditService serves the tamper-evident trail of every financial event of
+ * the platform. The trail is an RFC 6962 Merkle log of LogEntry leaves
+ * (log_entry.proto); the service signs checkpoints of it (C2SP signed notes,
+ * Ed25519) at a fixed interval and publishes them to `audit.checkpoints`.
+ * Everything it returns can be checked against a checkpoint with the log's
+ * verifier key, without trusting the service.
+ *
+ * Every method but ErasePersonalData is for the auditor role only, and every
+ * call is itself recorded in the trail (action "audit.queried"). Refusals
+ * carry a reason: the message starts with it and the `error-reason` header
+ * (gRPC: trailer) holds it alone.
  *
  * @generated from service audit.v1.AuditService
  */
 export const AuditService: GenService<{
+  /**
+   * An entry by sequence number or event id, with its inclusion proof
+   * against a signed checkpoint (the latest unless tree_size names one).
+   * Errors: INVALID_ARGUMENT (INVALID_ARGUMENT), NOT_FOUND (ENTRY_NOT_FOUND,
+   * CHECKPOINT_NOT_FOUND), FAILED_PRECONDITION (ENTRY_NOT_CHECKPOINTED).
+   *
+   * @generated from rpc audit.v1.AuditService.GetEntry
+   */
+  getEntry: {
+    methodKind: "unary";
+    input: typeof GetEntryRequestSchema;
+    output: typeof GetEntryResponseSchema;
+  },
+  /**
+   * Proves that the tree of first_size leaves is a prefix of the signed
+   * checkpoint of second_size leaves (the latest when 0).
+   * Errors: INVALID_ARGUMENT (INVALID_ARGUMENT), NOT_FOUND (CHECKPOINT_NOT_FOUND).
+   *
+   * @generated from rpc audit.v1.AuditService.GetConsistencyProof
+   */
+  getConsistencyProof: {
+    methodKind: "unary";
+    input: typeof GetConsistencyProofRequestSchema;
+    output: typeof GetConsistencyProofResponseSchema;
+  },
+  /**
+   * The latest signed checkpoint and the key to verify it with.
+   * Errors: NOT_FOUND (CHECKPOINT_NOT_FOUND) before the first checkpoint.
+   *
+   * @generated from rpc audit.v1.AuditService.GetLatestCheckpoint
+   */
+  getLatestCheckpoint: {
+    methodKind: "unary";
+    input: typeof GetLatestCheckpointRequestSchema;
+    output: typeof GetLatestCheckpointResponseSchema;
+  },
+  /**
+   * Entries matching every filter given, in log order, a page at a time.
+   * Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_PAGE_TOKEN).
+   *
+   * @generated from rpc audit.v1.AuditService.QueryEvents
+   */
+  queryEvents: {
+    methodKind: "unary";
+    input: typeof QueryEventsRequestSchema;
+    output: typeof QueryEventsResponseSchema;
+  },
+  /**
+   * Every entry about one object, oldest first, a page at a time.
+   * Errors: INVALID_ARGUMENT (INVALID_ARGUMENT, INVALID_PAGE_TOKEN).
+   *
+   * @generated from rpc audit.v1.AuditService.GetObjectHistory
+   */
+  getObjectHistory: {
+    methodKind: "unary";
+    input: typeof GetObjectHistoryRequestSchema;
+    output: typeof GetObjectHistoryResponseSchema;
+  },
+  /**
+   * A bundle file (bundle.proto) of a range of the log, streamed in chunks
+   * to be concatenated: the entries, the signed checkpoints, the proofs that
+   * tie them together, and the verifier key. The range ends at the latest
+   * checkpoint at most. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT),
+   * FAILED_PRECONDITION (NOTHING_CHECKPOINTED, RANGE_EMPTY).
+   *
+   * @generated from rpc audit.v1.AuditService.ExportBundle
+   */
+  exportBundle: {
+    methodKind: "server_streaming";
+    input: typeof ExportBundleRequestSchema;
+    output: typeof ExportBundleResponseSchema;
+  },
+  /**
+   * Compares the domain events seen on the domain topics (ledger
+   * transactions, refunds, loyalty transactions) with the trail and reports
+   * every one whose object has no audit entry.
+   *
+   * @generated from rpc audit.v1.AuditService.CheckCompleteness
+   */
+  checkCompleteness: {
+    methodKind: "unary";
+    input: typeof CheckCompletenessRequestSchema;
+    output: typeof CheckCompletenessResponseSchema;
+  },
+  /**
+   * Erases the personal data behind pseudonyms: the side rows go, the leaves
+   * and proofs stay. Role admin. Errors: INVALID_ARGUMENT (INVALID_ARGUMENT).
+   *
+   * @generated from rpc audit.v1.AuditService.ErasePersonalData
+   */
+  erasePersonalData: {
+    methodKind: "unary";
+    input: typeof ErasePersonalDataRequestSchema;
+    output: typeof ErasePersonalDataResponseSchema;
+  },
 }> = /*@__PURE__*/
   serviceDesc(file_audit_v1_audit, 0);
 
