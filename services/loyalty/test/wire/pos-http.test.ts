@@ -31,7 +31,7 @@ async function pos(method: string, body: unknown, bearer?: string) {
   return {
     status: response.status,
     headers: response.headers,
-    body: (await response.json()) as Record<string, any>,
+    body: (await response.json()) as Record<string, unknown>,
   };
 }
 
