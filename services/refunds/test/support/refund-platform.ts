@@ -58,7 +58,7 @@ export interface Payment {
  * keeps this file's saga messages apart from any other run on the broker.
  */
 export class RefundPlatform {
-  ledger!: RunningService;
+  ledger: RunningService | undefined;
   loyalty: RunningService | undefined;
   refunds: RunningService | undefined;
   ledgerParticipant: { stop(): Promise<void> } | undefined;
@@ -80,13 +80,20 @@ export class RefundPlatform {
     const bus = new KafkaBus({ brokers: testBrokers(), clientId: `refunds-test-${name}` });
     const admin = await createDatabasePool(db.adminUrl, { maximumPoolSize: 4 });
     const platform = new RefundPlatform(name, db, bus, admin, options);
-    platform.ledger = await platform.startOne(ledgerService, {});
-    platform.ledgerParticipant = await startLedgerRefundParticipant(platform.ledger.deps);
-    if (options.loyalty !== false) {
-      platform.loyalty = await platform.startOne(createLoyaltyService(), { LOYALTY_EXPIRY_INTERVAL_MS: "0" });
-      platform.loyaltyParticipant = await startLoyaltyRefundParticipant(platform.loyalty.deps);
+    try {
+      platform.ledger = await platform.startOne(ledgerService, {});
+      platform.ledgerParticipant = await startLedgerRefundParticipant(platform.ledger.deps);
+      if (options.loyalty !== false) {
+        platform.loyalty = await platform.startOne(createLoyaltyService(), {
+          LOYALTY_EXPIRY_INTERVAL_MS: "0",
+        });
+        platform.loyaltyParticipant = await startLoyaltyRefundParticipant(platform.loyalty.deps);
+      }
+      await platform.startRefunds();
+    } catch (error) {
+      await platform.stop();
+      throw error;
     }
-    await platform.startRefunds();
     return platform;
   }
 
@@ -99,7 +106,7 @@ export class RefundPlatform {
   get refundsEnv(): Record<string, string> {
     return {
       ...this.env,
-      LEDGER_URL: this.ledger.url,
+      LEDGER_URL: this.ledger!.url,
       REFUNDS_SWEEP_INTERVAL_MS: "200",
       REFUNDS_STEP_TIMEOUT_MS: "3000",
       REFUNDS_RETRY_BASE_MS: "100",
@@ -181,7 +188,7 @@ export class RefundPlatform {
   }
 
   get ledgerAdmin(): LedgerClient {
-    return this.client(LedgerService, this.ledger.url, "admin", "ledger-admin");
+    return this.client(LedgerService, this.ledger!.url, "admin", "ledger-admin");
   }
 
   loyaltyAs(role: Role, sub: string, merchantId?: string): LoyaltyClient {
