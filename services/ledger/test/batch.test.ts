@@ -32,6 +32,12 @@ describe("PostTransactions", () => {
     expect(response.postedCount).toBe(1000);
     expect(response.failedCount).toBe(0);
     expect(response.results.map((r) => r.index)).toEqual([...Array(1000).keys()]);
+    const last = response.results[999]!.outcome;
+    expect(last.case).toBe("transactionId");
+    const { transaction } = await ledger
+      .as("auditor")
+      .getTransaction({ transactionId: last.value as string });
+    expect(transaction?.entries.map((e) => e.amount)).toEqual(["0.01", "0.01"]);
     const versions = await ledger.admin.anyFirst(sql.unsafe`
       SELECT version FROM ledger.balances WHERE account_id = ANY(${sql.array(
         wallets.map((w) => w.id),

@@ -109,7 +109,7 @@ export function postingHandlers(
                   create(BatchItemResultSchema, {
                     index,
                     outcome: outcome.ok
-                      ? { case: "transaction", value: transactionToWire(outcome.transaction) }
+                      ? { case: "transactionId", value: outcome.transaction.id }
                       : {
                           case: "error",
                           value: create(ItemErrorSchema, {

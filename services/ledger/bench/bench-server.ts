@@ -1,0 +1,30 @@
+// The ledger as its own process for the benchmark: the load generator must
+// not share its event loop. Prints {"url": ...} once listening; stops on SIGTERM.
+//   BENCH_DATABASE_URL  administrator URL of the benchmark database
+//   BENCH_POOL_SIZE     connections (default 20)
+import { InProcessBus } from "@money/kafka";
+import { createLogger, tokenVerifierFromEnv } from "@money/rpc";
+import { startService, stopOnSignals } from "@money/runtime";
+import { ledgerService } from "../src/service.js";
+
+const log = createLogger("ledger");
+log.level = "warn";
+// The outbox relay runs as in production; the in-process bus stands in for Kafka so the
+// broker's JVM does not compete for the same two cores.
+const bus = new InProcessBus();
+const service = await startService(ledgerService, {
+  adminDatabaseUrl: process.env["BENCH_DATABASE_URL"]!,
+  bus,
+  verifier: await tokenVerifierFromEnv({}),
+  port: 0,
+  roles: true,
+  servicePassword: "bench",
+  poolSize: Number.parseInt(process.env["BENCH_POOL_SIZE"] ?? "20", 10),
+  listen: true,
+  log,
+});
+stopOnSignals(async () => {
+  await service.stop();
+  await bus.close();
+});
+console.log(JSON.stringify({ url: service.url }));

@@ -1,0 +1,247 @@
+// npm run bench:ledger — the ledger's throughput and latency on this machine's Postgres,
+// beside pgbench's tpcb-like on the same server in the same run. Prints a Markdown report.
+//   BENCH_SECONDS   length of each measured run (default 10)
+//   PGBENCH_SCALE   pgbench scale factor (default 64: one branch per client at 64 clients)
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { createDatabasePool, sql } from "@money/db";
+import { createTestDatabase, type TestDatabase } from "@money/db/testing";
+import { AccountType, Direction, LedgerService } from "@money/proto/ledger/v1/ledger_pb";
+import { mintToken } from "@money/rpc";
+import { measureSequential, runLoad, type LoadResult } from "./load-runner.js";
+import { appendEntries } from "./million-entries.js";
+import { initPgbench, runTpcbLike } from "./pgbench-runner.js";
+
+const SECONDS = Number(process.env["BENCH_SECONDS"] ?? "10");
+const PGBENCH_SCALE = Number(process.env["PGBENCH_SCALE"] ?? "64");
+const ACCOUNTS = 2_000;
+const CONCURRENCY = [1, 16, 64] as const;
+
+type Ledger = Client<typeof LedgerService>;
+
+const started = performance.now();
+const say = (line: string) =>
+  console.error(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
+
+async function startServer(adminUrl: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("./bench-server.ts", import.meta.url))],
+    {
+      env: { ...process.env, BENCH_DATABASE_URL: adminUrl, BENCH_POOL_SIZE: "20" },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    if (line.startsWith("{")) return { child, url: (JSON.parse(line) as { url: string }).url };
+  }
+  throw new Error("the ledger server exited before listening");
+}
+
+async function clientFor(url: string): Promise<Ledger> {
+  const token = await mintToken({ sub: "bench", role: "admin" }, { ttlSeconds: 3600 });
+  const bearer: Interceptor = (next) => (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
+  // Binary Connect over one HTTP/2 connection, as a service-to-service caller would.
+  return createClient(
+    LedgerService,
+    createConnectTransport({ baseUrl: url, httpVersion: "2", useBinaryFormat: true, interceptors: [bearer] }),
+  );
+}
+
+const leg = (accountId: string, direction: Direction, amount: string) => ({ accountId, direction, amount });
+
+/** Two distinct accounts at random. */
+function randomPair(ids: readonly string[]): [string, string] {
+  const a = Math.floor(Math.random() * ids.length);
+  let b = Math.floor(Math.random() * (ids.length - 1));
+  if (b >= a) b++;
+  return [ids[a]!, ids[b]!];
+}
+
+async function openAccounts(ledger: Ledger, count: number): Promise<string[]> {
+  const cash = (
+    await ledger.createAccount({
+      idempotencyKey: randomUUID(),
+      type: AccountType.ASSET,
+      ownerRef: "bank",
+      currency: "EUR",
+    })
+  ).account!;
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 50) {
+    const opened = await Promise.all(
+      Array.from({ length: Math.min(50, count - i) }, (_, j) =>
+        ledger.createAccount({
+          idempotencyKey: randomUUID(),
+          type: AccountType.LIABILITY,
+          ownerRef: `customer-${i + j}`,
+          currency: "EUR",
+          debitsMustNotExceedCredits: true,
+        }),
+      ),
+    );
+    ids.push(...opened.map((o) => o.account!.id));
+  }
+  for (let i = 0; i < ids.length; i += 1_000) {
+    await ledger.postTransactions({
+      idempotencyKey: randomUUID(),
+      atomic: true,
+      transactions: ids.slice(i, i + 1_000).map((id) => ({
+        legs: [leg(cash.id, Direction.DEBIT, "1000000.00"), leg(id, Direction.CREDIT, "1000000.00")],
+      })),
+    });
+  }
+  return ids;
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  let db: TestDatabase | undefined;
+  let pgbenchDb: TestDatabase | undefined;
+  let server: ChildProcess | undefined;
+  try {
+    db = await createTestDatabase("ledger_bench");
+    const admin = await createDatabasePool(db.adminUrl, { maximumPoolSize: 2, statementTimeoutMs: 600_000 });
+    const started = await startServer(db.adminUrl);
+    server = started.child;
+    const ledger = await clientFor(started.url);
+    say(`ledger listening at ${started.url}; opening ${ACCOUNTS} funded accounts`);
+    const ids = await openAccounts(ledger, ACCOUNTS);
+
+    const single: LoadResult[] = [];
+    for (const callers of CONCURRENCY) {
+      say(`single Transfer RPCs, ${callers} callers, ${SECONDS} s`);
+      single.push(
+        await runLoad(callers, SECONDS, () => {
+          const [from, to] = randomPair(ids);
+          return ledger.transfer({
+            idempotencyKey: randomUUID(),
+            fromAccountId: from,
+            toAccountId: to,
+            amount: "0.01",
+          });
+        }),
+      );
+    }
+
+    const batches: LoadResult[] = [];
+    for (const size of [100, 1_000]) {
+      say(`PostTransactions batches of ${size}, ${SECONDS} s`);
+      // Two callers on disjoint halves of the accounts, so one batch's database work overlaps the other's encoding.
+      const halves = [ids.slice(0, ids.length / 2), ids.slice(ids.length / 2)];
+      const result = await runLoad(2, SECONDS, (caller) =>
+        ledger.postTransactions({
+          idempotencyKey: randomUUID(),
+          atomic: false,
+          transactions: Array.from({ length: size }, () => {
+            const [from, to] = randomPair(halves[caller]!);
+            return { legs: [leg(from, Direction.DEBIT, "0.01"), leg(to, Direction.CREDIT, "0.01")] };
+          }),
+        }),
+      );
+      batches.push({ ...result, perSecond: result.perSecond * size });
+    }
+
+    say("GetBalance on accounts with 1,000 and 1,000,000 entries (bulk-inserted by SQL)");
+    const open = async (type: AccountType) =>
+      (
+        await ledger.createAccount({
+          idempotencyKey: randomUUID(),
+          type,
+          ownerRef: "bench-history",
+          currency: "EUR",
+        })
+      ).account!.id;
+    const small = await open(AccountType.LIABILITY);
+    const large = await open(AccountType.LIABILITY);
+    const counterparties = await Promise.all(Array.from({ length: 100 }, () => open(AccountType.ASSET)));
+    await appendEntries(admin, small, counterparties.slice(0, 10), 1_000);
+    const bulkStarted = performance.now();
+    await appendEntries(admin, large, counterparties.slice(10), 1_000_000);
+    say(`1,000,000 entries written in ${fmt((performance.now() - bulkStarted) / 1000, 1)} s`);
+    const check = await admin.oneFirst(sql.unsafe`
+      SELECT count(*) FROM ledger.entries WHERE account_id = ${large}`);
+    if (check !== "1000000") throw new Error(`expected 1,000,000 entries, found ${String(check)}`);
+    const balanceOf = async (accountId: string, asOf?: Date) => {
+      const { balance } = await ledger.getBalance({
+        accountId,
+        ...(asOf ? { asOf: timestampFromDate(asOf) } : {}),
+      });
+      return balance!;
+    };
+    if ((await balanceOf(large)).posted !== "10000.00") throw new Error("the bulk-inserted balance is wrong");
+    await measureSequential(200, () => balanceOf(small));
+    const getSmall = await measureSequential(2_000, () => balanceOf(small));
+    const getLarge = await measureSequential(2_000, () => balanceOf(large));
+    const asOf = new Date("2020-01-01T00:08:20Z"); // halfway through the large account's history
+    const asOfSmall = await measureSequential(2_000, () => balanceOf(small, asOf));
+    const asOfLarge = await measureSequential(2_000, () => balanceOf(large, asOf));
+
+    say(`pgbench tpcb-like at scale ${PGBENCH_SCALE}`);
+    pgbenchDb = await createTestDatabase("pgbench");
+    await initPgbench(pgbenchDb.adminUrl, PGBENCH_SCALE);
+    const pgbench: { clients: number; tps: number; latencyMs: number }[] = [];
+    for (const clients of CONCURRENCY) {
+      say(`pgbench, ${clients} clients, ${SECONDS} s`);
+      pgbench.push({ clients, ...(await runTpcbLike(pgbenchDb.adminUrl, clients, SECONDS)) });
+    }
+    await admin.end();
+
+    const rows = [
+      "## Ledger",
+      "",
+      `Command: \`npm run bench:ledger\` (BENCH_SECONDS=${SECONDS}, PGBENCH_SCALE=${PGBENCH_SCALE}). ` +
+        `${new Date().toISOString().slice(0, 10)}, ${process.arch}, Node ${process.version}.`,
+      "",
+      "### Single Transfer RPCs vs pgbench tpcb-like",
+      "",
+      "| callers | ledger transfers/s | p50 ms | p99 ms | pgbench tps | ledger / pgbench |",
+      "|---:|---:|---:|---:|---:|---:|",
+      ...single.map((r, i) => {
+        const pg = pgbench[i]!;
+        return `| ${r.callers} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(pg.tps)} | ${fmt((100 * r.perSecond) / pg.tps)}% |`;
+      }),
+      "",
+      "### PostTransactions batches (2 callers)",
+      "",
+      "| batch size | transfers/s | p50 ms per batch | p99 ms per batch |",
+      "|---:|---:|---:|---:|",
+      ...batches.map(
+        (r, i) =>
+          `| ${i === 0 ? 100 : 1_000} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} |`,
+      ),
+      "",
+      "### GetBalance latency (2,000 sequential calls)",
+      "",
+      "| entries on the account | p50 ms | p99 ms | as of a past time: p50 ms | p99 ms |",
+      "|---:|---:|---:|---:|---:|",
+      `| 1,000 | ${fmt(getSmall.p50Ms, 2)} | ${fmt(getSmall.p99Ms, 2)} | ${fmt(asOfSmall.p50Ms, 2)} | ${fmt(asOfSmall.p99Ms, 2)} |`,
+      `| 1,000,000 | ${fmt(getLarge.p50Ms, 2)} | ${fmt(getLarge.p99Ms, 2)} | ${fmt(asOfLarge.p50Ms, 2)} | ${fmt(asOfLarge.p99Ms, 2)} |`,
+      "",
+      `Failures: ${single.map((r) => r.failures).join(" / ")} single, ${batches.map((r) => r.failures).join(" / ")} batch calls.`,
+    ];
+    console.log(rows.join("\n"));
+    say("done");
+  } finally {
+    if (server) {
+      server.kill("SIGTERM");
+      await once(server, "exit");
+    }
+    await pgbenchDb?.drop();
+    await db?.drop();
+  }
+}
+
+await main();
