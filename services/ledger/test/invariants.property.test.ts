@@ -185,7 +185,7 @@ it("keeps the books balanced through any sequence of operations", async () => {
           if (!(error instanceof ConnectError)) throw error;
           const reason = error.metadata.get("error-reason") ?? `${Code[error.code]} without a reason`;
           if (!EXPECTED_REFUSALS.has(reason))
-            throw new Error(`${JSON.stringify(s)} was refused: ${error.rawMessage}`);
+            throw new Error(`${JSON.stringify(s)} was refused: ${error.rawMessage}`, { cause: error });
         }
         await expectInvariants();
       }
