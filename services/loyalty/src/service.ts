@@ -27,8 +27,8 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
     files: [file_loyalty_v1_loyalty, file_loyalty_v1_events],
     policy: LOYALTY_ACCESS,
     errors: LOYALTY_ERROR_CODES,
-    build: ({ pool, outbox, audit, log, env }) => {
-      const deps = { outbox, audit, clock: options.clock ?? systemClock, pins: new VerifiedPinCache() };
+    build: ({ pool, audit, log, env }) => {
+      const deps = { audit, clock: options.clock ?? systemClock, pins: new VerifiedPinCache() };
       const intervalMs = Number.parseInt(
         env["LOYALTY_EXPIRY_INTERVAL_MS"] ?? String(DEFAULT_EXPIRY_INTERVAL_MS),
         10,

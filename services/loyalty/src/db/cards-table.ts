@@ -67,6 +67,26 @@ export async function lockCard(db: CommonQueryMethods, id: string): Promise<Card
   return row ? toCard(row as unknown as CardRow) : null;
 }
 
+/**
+ * lockCard for a posting, which also learns whether any of the card's lots
+ * expires by `horizon`: most postings then need no look at the lots.
+ */
+export async function lockCardForPosting(
+  db: CommonQueryMethods,
+  id: string,
+  horizon: Date,
+): Promise<{ card: Card; lotsDueBy: boolean } | null> {
+  const row = await db.maybeOne(sql.unsafe`
+    SELECT c.*, EXISTS (
+             SELECT FROM points_lots l
+             WHERE l.card_id = c.id AND l.remaining_points > 0 AND l.expires_at <= ${sql.timestamp(horizon)}
+           ) AS lots_due_by
+    FROM cards c WHERE c.id = ${id}
+    FOR UPDATE OF c
+  `);
+  return row ? { card: toCard(row as unknown as CardRow), lotsDueBy: row["lots_due_by"] as boolean } : null;
+}
+
 export async function findCardByKey(
   db: CommonQueryMethods,
   merchantId: string,

@@ -1,9 +1,9 @@
-import type { AuditRecorder, OutboxWriter } from "@money/kafka";
+import type { AuditRecorder } from "@money/kafka";
 import type { Clock } from "./clock.js";
 
 /** What the loyalty use cases write through, beside the transaction they are given. */
 export interface LoyaltyDeps {
-  outbox: OutboxWriter;
+  /** Audit events, and with them the domain events of the same change, through the outbox. */
   audit: AuditRecorder;
   clock: Clock;
 }

@@ -26,7 +26,7 @@ const SAGA_ACTING: Acting = {
  * most once, however often its command arrives.
  */
 export async function startLoyaltyRefundParticipant(deps: ServiceDeps): Promise<{ stop(): Promise<void> }> {
-  const loyalty: LoyaltyDeps = { outbox: deps.outbox, audit: deps.audit, clock: systemClock };
+  const loyalty: LoyaltyDeps = { audit: deps.audit, clock: systemClock };
   return startRefundParticipant(deps, {
     participant: Participant.LOYALTY,
     consumer: "loyalty.refund-participant",

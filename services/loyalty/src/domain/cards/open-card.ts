@@ -1,8 +1,9 @@
 import type { CommonQueryMethods, DatabaseTransactionConnection } from "@money/db";
-import { lockCard } from "../../db/cards-table.js";
+import { lockCardForPosting } from "../../db/cards-table.js";
 import { findProgram } from "../../db/programs-table.js";
 import { assertActsFor, type Acting } from "../acting.js";
 import { requireId } from "../ids.js";
+import { addSeconds } from "../clock.js";
 import type { LoyaltyDeps } from "../loyalty-deps.js";
 import { LoyaltyError } from "../loyalty-error.js";
 import { expireDuePoints, pointsBreakdown } from "../points/points-lots.js";
@@ -25,8 +26,11 @@ export async function openCardForPosting(
   acting: Acting,
 ): Promise<{ card: Card; program: Program; at: Date }> {
   const id = requireId("card_id", cardId);
-  const locked = await lockCard(tx, id);
-  if (!locked) throw new LoyaltyError("CARD_NOT_FOUND", `no card ${id}`);
+  // The clock is read again once the lock is held; no posting waits a minute
+  // for a lock (statements time out sooner), so lots due by then are all seen.
+  const found = await lockCardForPosting(tx, id, addSeconds(deps.clock.now(), 60));
+  if (!found) throw new LoyaltyError("CARD_NOT_FOUND", `no card ${id}`);
+  const { card: locked, lotsDueBy } = found;
   const at = deps.clock.now();
   assertActsFor(acting, locked.merchantId);
   if (acting.store && acting.store.merchantId !== locked.merchantId) {
@@ -36,7 +40,7 @@ export async function openCardForPosting(
     );
   }
   const program = (await findProgram(tx, locked.merchantId))!;
-  const { card } = await expireDuePoints(tx, deps, locked, program, at);
+  const { card } = await expireDuePoints(tx, deps, locked, program, at, { lotsMayBeDue: lotsDueBy });
   return { card, program, at };
 }
 

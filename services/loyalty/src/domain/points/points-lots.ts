@@ -96,12 +96,15 @@ export async function expireDuePoints(
   card: Card,
   program: Program,
   at: Date,
+  /** False when the caller knows no lot with a date is due (see lockCardForPosting). */
+  { lotsMayBeDue = true }: { lotsMayBeDue?: boolean } = {},
 ): Promise<{ card: Card; lotsExpired: number; pointsExpired: bigint }> {
   const inactiveSince =
     program.pointsExpiry === "after_inactivity" &&
     addDays(card.lastActivityAt, program.pointsExpiryDays) <= at
       ? card.lastActivityAt
       : null;
+  if (!lotsMayBeDue && inactiveSince === null) return { card, lotsExpired: 0, pointsExpired: 0n };
   const lots = await findLotsDue(tx, card.id, at, inactiveSince !== null);
   let current = card;
   let pointsExpired = 0n;

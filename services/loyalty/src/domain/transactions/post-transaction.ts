@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { DatabaseTransactionConnection } from "@money/db";
 import { updateCard } from "../../db/cards-table.js";
 import { insertTransaction } from "../../db/transactions-table.js";
-import { publishTransactionPosted } from "../../events/transaction-posted.js";
+import { transactionPosted } from "../../events/transaction-posted.js";
 import type { Acting } from "../acting.js";
 import { cardBalancesView, type Card } from "../cards/card.js";
 import type { LoyaltyDeps } from "../loyalty-deps.js";
@@ -67,17 +67,23 @@ export async function postTransaction(
   };
   await insertTransaction(tx, transaction);
   await updateCard(tx, card);
-  await publishTransactionPosted(tx, deps.outbox, transaction);
-  await deps.audit.record(tx, {
-    action: `loyalty_card.${transaction.type}`,
-    objectType: "loyalty_card",
-    objectId: card.id,
-    actor: acting.actor,
-    before: cardBalancesView(before),
-    after: { ...cardBalancesView(card), transaction_id: transaction.id },
-    ...(transaction.notes ? { reason: transaction.notes } : {}),
-    ...(transaction.sagaId ? { correlationId: transaction.sagaId } : {}),
-    occurredAt: at,
-  });
+  // The domain event and the audit event go to the outbox in one statement.
+  await deps.audit.recordMany(
+    tx,
+    [
+      {
+        action: `loyalty_card.${transaction.type}`,
+        objectType: "loyalty_card",
+        objectId: card.id,
+        actor: acting.actor,
+        before: cardBalancesView(before),
+        after: { ...cardBalancesView(card), transaction_id: transaction.id },
+        ...(transaction.notes ? { reason: transaction.notes } : {}),
+        ...(transaction.sagaId ? { correlationId: transaction.sagaId } : {}),
+        occurredAt: at,
+      },
+    ],
+    [transactionPosted(transaction)],
+  );
   return { transaction, card };
 }

@@ -1,0 +1,251 @@
+// npm run bench:loyalty — EarnPoints and AddStamp per second, with p50 and
+// p99, from 16 and 64 concurrent terminals on this machine's Postgres.
+// Writes the figures to the "## Loyalty" section of docs/benchmarks.md.
+//   BENCH_SECONDS     length of each measured run (default 15)
+//   BENCH_TERMINALS   comma-separated terminal counts (default 16,64)
+//   BENCH_PROFILE=1   write a CPU profile of the service to ./loyalty-bench-profiles (no report)
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { once } from "node:events";
+import { cpus } from "node:os";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { createDatabasePool, sql } from "@money/db";
+import { createTestDatabase, type TestDatabase } from "@money/db/testing";
+import {
+  LoyaltyService,
+  PointsExpiry,
+  PointsRounding,
+  ShortfallPolicy,
+} from "@money/proto/loyalty/v1/loyalty_pb";
+import { mintToken } from "@money/rpc";
+import { runLoad, type LoadResult } from "./load-runner.js";
+
+const SECONDS = Number(process.env["BENCH_SECONDS"] ?? "15");
+const TERMINALS = (process.env["BENCH_TERMINALS"] ?? "16,64").split(",").map(Number);
+const PROFILE = process.env["BENCH_PROFILE"] === "1";
+const CARDS_PER_TERMINAL = 16;
+const STAFF = 8;
+const MERCHANT = "bench-merchant";
+const REPORT = fileURLToPath(new URL("../../../docs/benchmarks.md", import.meta.url));
+
+type Loyalty = Client<typeof LoyaltyService>;
+interface Terminal {
+  client: Loyalty;
+  staff: { staffId: string; pin: string };
+  cards: string[];
+  next: number;
+}
+
+const started = performance.now();
+const say = (line: string) =>
+  console.error(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
+
+async function startServer(adminUrl: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("./bench-server.ts", import.meta.url))],
+    {
+      env: { ...process.env, BENCH_DATABASE_URL: adminUrl, BENCH_POOL_SIZE: "20" },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  for await (const line of createInterface({ input: child.stdout! })) {
+    if (line.startsWith("{")) return { child, url: (JSON.parse(line) as { url: string }).url };
+  }
+  throw new Error("the loyalty server exited before listening");
+}
+
+/** Connect JSON over HTTP/1.1 with keep-alive: what a till with only an HTTP client sends. */
+function clientFor(url: string, token: string | Promise<string>): Loyalty {
+  const bearer: Interceptor = (next) => async (req) => {
+    req.header.set("authorization", `Bearer ${await token}`);
+    return next(req);
+  };
+  return createClient(
+    LoyaltyService,
+    createConnectTransport({ baseUrl: url, httpVersion: "1.1", interceptors: [bearer] }),
+  );
+}
+
+async function setUp(url: string, terminals: number): Promise<Terminal[]> {
+  const admin = clientFor(
+    url,
+    mintToken({ sub: "bench-admin", role: "admin", merchantId: MERCHANT }, { ttlSeconds: 3600 }),
+  );
+  await admin.configureProgram({
+    idempotencyKey: randomUUID(),
+    program: {
+      name: "Bench club",
+      currency: "EUR",
+      stampsPerReward: 1000,
+      stampRewardName: "Free coffee",
+      maxStampsPerVisit: 1,
+      pointsPerUnit: "1",
+      pointsRounding: PointsRounding.DOWN,
+      pointsExpiry: PointsExpiry.AFTER_EARNING,
+      pointsExpiryDays: 365,
+      shortfallPolicy: ShortfallPolicy.ALLOW_NEGATIVE_BALANCE,
+      rewards: [{ code: "COFFEE", name: "Coffee", pointsCost: 100n }],
+    },
+  });
+  const { store } = await admin.createStore({
+    idempotencyKey: randomUUID(),
+    name: "Bench store",
+    timeZone: "Europe/Paris",
+  });
+  const staff = await Promise.all(
+    Array.from({ length: STAFF }, async (_, i) => {
+      const pin = String(1000 + i);
+      const { staffMember } = await admin.createStaffMember({
+        idempotencyKey: randomUUID(),
+        displayName: `Staff ${i}`,
+        pin,
+      });
+      return { staffId: staffMember!.id, pin };
+    }),
+  );
+  const unauthenticated = createClient(
+    LoyaltyService,
+    createConnectTransport({ baseUrl: url, httpVersion: "1.1" }),
+  );
+  const result: Terminal[] = [];
+  for (let t = 0; t < terminals; t++) {
+    const { pairingCode } = await admin.createPairingCode({
+      idempotencyKey: randomUUID(),
+      storeId: store!.id,
+      deviceLabel: `Till ${t}`,
+    });
+    const { deviceToken } = await unauthenticated.pairDevice({ idempotencyKey: randomUUID(), pairingCode });
+    const terminal: Terminal = {
+      client: clientFor(url, deviceToken),
+      staff: staff[t % STAFF]!,
+      cards: [],
+      next: 0,
+    };
+    terminal.cards = await Promise.all(
+      Array.from({ length: CARDS_PER_TERMINAL }, async (_, c) => {
+        const number = `T${t}-C${c}`;
+        const { card } = await terminal.client.enrollCard({
+          idempotencyKey: randomUUID(),
+          customerRef: `customer-${t}-${c}`,
+          cardNumber: number,
+          qrPayload: `qr:${number}`,
+          staff: terminal.staff,
+        });
+        return card!.id;
+      }),
+    );
+    result.push(terminal);
+  }
+  return result;
+}
+
+/** Each terminal serves its own customers, one card after another, as a till does. */
+const nextCard = (terminal: Terminal) => terminal.cards[terminal.next++ % terminal.cards.length]!;
+
+const earn = (terminal: Terminal) =>
+  terminal.client.earnPoints({
+    idempotencyKey: randomUUID(),
+    cardId: nextCard(terminal),
+    staff: terminal.staff,
+    orderReference: randomUUID(),
+    purchaseAmount: "12.34",
+    currency: "EUR",
+  });
+
+const stamp = (terminal: Terminal) =>
+  terminal.client.addStamp({
+    idempotencyKey: randomUUID(),
+    cardId: nextCard(terminal),
+    staff: terminal.staff,
+  });
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function report(rows: { operation: string; result: LoadResult }[], checks: string): string {
+  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+  return [
+    "## Loyalty",
+    "",
+    `\`npm run bench:loyalty\`, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpu}), Postgres and the service on the same machine.`,
+    "",
+    "Each terminal is a paired device with its own token; every call carries a staff member's PIN",
+    "(verified per call: the database row every time, scrypt once per few minutes per staff member),",
+    "an idempotency key, and for EarnPoints a new order reference. Calls are Connect JSON over",
+    "HTTP/1.1, as a till with only an HTTP client makes them. The service runs in its own process",
+    "with a pool of 20 connections and its outbox relay; an in-process bus stands in for Kafka so the",
+    "broker's JVM does not compete for the two cores. Each run is measured for",
+    `${SECONDS} s after 2 s of warm-up.`,
+    "",
+    "| operation | terminals | calls/s | p50 ms | p99 ms | failures |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...rows.map(
+      ({ operation, result: r }) =>
+        `| ${operation} | ${r.callers} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${r.failures} |`,
+    ),
+    "",
+    checks,
+    "",
+  ].join("\n");
+}
+
+/** Replaces (or appends) the "## Loyalty" section of the report, leaving the others alone. */
+async function writeReport(section: string): Promise<void> {
+  const existing = await readFile(REPORT, "utf8").catch(() => "# Benchmarks\n");
+  const start = existing.indexOf("## Loyalty");
+  if (start < 0) {
+    await writeFile(REPORT, `${existing.trimEnd()}\n\n${section}`);
+    return;
+  }
+  const next = existing.indexOf("\n## ", start + 1);
+  await writeFile(REPORT, existing.slice(0, start) + section + (next < 0 ? "" : existing.slice(next + 1)));
+}
+
+async function main(): Promise<void> {
+  let db: TestDatabase | undefined;
+  let server: ChildProcess | undefined;
+  try {
+    db = await createTestDatabase("loyalty_bench");
+    const started = await startServer(db.adminUrl);
+    server = started.child;
+    say(`loyalty listening at ${started.url}; pairing ${Math.max(...TERMINALS)} terminals`);
+    const terminals = await setUp(started.url, Math.max(...TERMINALS));
+    const rows: { operation: string; result: LoadResult }[] = [];
+    for (const [operation, call] of [
+      ["EarnPoints", earn],
+      ["AddStamp", stamp],
+    ] as const) {
+      for (const count of TERMINALS) {
+        say(`${operation}, ${count} terminals, ${SECONDS} s`);
+        const result = await runLoad(count, SECONDS, (i) => call(terminals[i]!));
+        say(
+          `  ${fmt(result.perSecond)}/s, p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, ${result.failures} failures`,
+        );
+        rows.push({ operation, result });
+      }
+    }
+    const admin = await createDatabasePool(db.adminUrl, { maximumPoolSize: 1 });
+    const books = await admin.one(sql.unsafe`
+      SELECT (SELECT count(*) FROM loyalty.loyalty_transactions WHERE type = 'points_earned') AS earns,
+             (SELECT count(*) FROM loyalty.loyalty_transactions WHERE type = 'stamp_added') AS stamps,
+             (SELECT count(*) FROM loyalty.cards c WHERE c.points_balance <>
+                (SELECT coalesce(sum(points_delta), 0) FROM loyalty.loyalty_transactions t WHERE t.card_id = c.id)) AS cards_off
+    `);
+    await admin.end();
+    const checks = `After the runs: ${fmt(Number(books["earns"]))} POINTS_EARNED and ${fmt(Number(books["stamps"]))} STAMP_ADDED rows; cards whose balance differs from the sum of their rows: ${String(books["cards_off"])}.`;
+    const section = report(rows, checks);
+    if (!PROFILE) await writeReport(section);
+    console.log(section);
+  } finally {
+    server?.kill("SIGTERM");
+    if (server) await once(server, "exit");
+    await db?.drop().catch(() => undefined);
+  }
+}
+
+await main();
