@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { file_ledger_v1_ledger, LedgerService } from "@money/proto/ledger/v1/ledger_pb";
 import type { ServiceDefinition } from "@money/runtime";
-import { HoldExpiry } from "./events/hold-expiry.js";
+import { HoldExpiry } from "./jobs/hold-expiry.js";
 import { OutboxEventSink } from "./events/outbox-event-sink.js";
 import { LEDGER_ACCESS } from "./rpc/access-policy.js";
 import { LEDGER_ERROR_CODES } from "./rpc/error-codes.js";

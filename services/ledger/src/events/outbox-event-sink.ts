@@ -1,4 +1,4 @@
-import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { create, type DescMessage, type Message } from "@bufbuild/protobuf";
 import type { DatabaseTransactionConnection } from "@money/db";
 import { TOPICS, type AuditEntry, type AuditRecorder, type NewEvent } from "@money/kafka";
 import { formatAmount } from "@money/money";
@@ -82,22 +82,19 @@ function factOf(event: StampedEvent): NewEvent<DescMessage> {
   }
 }
 
-/** A reversal is keyed by its original, so the original's events and its reversals stay in order. */
-function fact<Desc extends DescMessage>(
-  event: StampedEvent,
-  aggregateId: string,
-  payload: MessageShape<Desc> & { $typeName: string },
-): NewEvent<DescMessage> {
-  const schemas: Record<StampedEvent["type"], DescMessage> = {
-    transaction_posted: TransactionPostedSchema,
-    pending_created: PendingCreatedSchema,
-    pending_voided: PendingVoidedSchema,
-    transaction_reversed: TransactionReversedSchema,
-    status_changed: TransactionStatusChangedSchema,
-  };
+const SCHEMAS: Record<StampedEvent["type"], DescMessage> = {
+  transaction_posted: TransactionPostedSchema,
+  pending_created: PendingCreatedSchema,
+  pending_voided: PendingVoidedSchema,
+  transaction_reversed: TransactionReversedSchema,
+  status_changed: TransactionStatusChangedSchema,
+};
+
+/** Every event of a transaction is keyed by its id; a reversal by its original's, so they stay in order. */
+function fact(event: StampedEvent, aggregateId: string, payload: Message): NewEvent<DescMessage> {
   return {
     topic: TOPICS.ledgerTransactions.topic,
-    schema: schemas[event.type],
+    schema: SCHEMAS[event.type],
     payload,
     aggregateType: "transaction",
     aggregateId,

@@ -20,7 +20,6 @@ import {
 import { callerOf } from "@money/rpc";
 import type { ServiceDeps } from "@money/runtime";
 import type { KeyedMutex } from "../concurrency/keyed-mutex.js";
-import { listEntries } from "../domain/balances/list-entries.js";
 import type { LedgerEventSink } from "../domain/ledger-events.js";
 import { createWallet } from "../domain/wallets/create-wallet.js";
 import {
@@ -28,8 +27,8 @@ import {
   transferBetweenWallets,
   transferByMobile,
 } from "../domain/wallets/move-wallet-money.js";
-import { getWallet, requireWallet, walletView, type WalletView } from "../domain/wallets/wallet-view.js";
-import { requireOwner } from "../domain/access/require-owner.js";
+import { listWalletEntries } from "../domain/wallets/list-wallet-entries.js";
+import { getWallet, walletView, type WalletView } from "../domain/wallets/wallet-view.js";
 import type { IdempotentWrite } from "./idempotent-write.js";
 import { entryToWire, transactionToWire } from "./transaction-mapper.js";
 
@@ -155,16 +154,7 @@ export function walletHandlers(
     },
 
     async listWalletTransactions(request, ctx) {
-      const caller = callerOf(ctx);
-      const wallet = await requireWallet(pool, request.walletId);
-      requireOwner(caller, wallet.ownerRef, `wallet ${wallet.id}`);
-      const page = await listEntries(pool, caller, {
-        accountId: wallet.accountId,
-        from: null,
-        to: null,
-        pageSize: request.pageSize,
-        pageToken: request.pageToken,
-      });
+      const page = await listWalletEntries(pool, callerOf(ctx), request);
       return create(ListWalletTransactionsResponseSchema, {
         entries: page.entries.map(entryToWire),
         nextPageToken: page.nextPageToken,

@@ -45,8 +45,8 @@ export async function postTransfer(
 
 /** Errors: INVALID_ARGUMENT, DUPLICATE_LEG_ACCOUNT. */
 export function shapeTransfer(input: TransferInput): ShapedTransaction {
-  const from = requireUuid(input.fromAccountId, "from account id");
-  const to = requireUuid(input.toAccountId, "to account id");
+  const from = requireUuid(input.fromAccountId, "from_account_id");
+  const to = requireUuid(input.toAccountId, "to_account_id");
   return shapeTransaction({
     legs: [
       { accountId: from, direction: "debit", amount: input.amount, currency: "", expectedVersion: undefined },
