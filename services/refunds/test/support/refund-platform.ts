@@ -35,6 +35,8 @@ export const key = () => randomUUID();
 export interface PlatformOptions {
   /** Start loyalty and its participant (default true). */
   loyalty?: boolean;
+  /** Start the refunds service in this process (default true); false to run it as a child process. */
+  inProcessRefunds?: boolean;
   /** Extra environment of the refunds service. */
   refundsEnv?: Record<string, string>;
   refunds?: RefundsOptions;
@@ -89,7 +91,7 @@ export class RefundPlatform {
         });
         platform.loyaltyParticipant = await startLoyaltyRefundParticipant(platform.loyalty.deps);
       }
-      await platform.startRefunds();
+      if (options.inProcessRefunds !== false) await platform.startRefunds();
     } catch (error) {
       await platform.stop();
       throw error;
@@ -183,8 +185,11 @@ export class RefundPlatform {
     );
   }
 
+  /** Where the refunds service listens when it runs as a child process. */
+  refundsUrl: string | undefined;
+
   refundsAs(role: Role, sub = `${role}-1`, merchantId?: string): RefundsClient {
-    return this.client(RefundService, this.refunds!.url, role, sub, merchantId);
+    return this.client(RefundService, this.refundsUrl ?? this.refunds!.url, role, sub, merchantId);
   }
 
   get ledgerAdmin(): LedgerClient {

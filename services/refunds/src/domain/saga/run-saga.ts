@@ -6,7 +6,13 @@ import type { RefundRecord } from "../refund.js";
 import { SAGA_ACTOR, type RefundsContext } from "../refunds-context.js";
 import { RefundWriter } from "../refund-writer.js";
 import { decide, nextForward, type SagaEffect, type SagaInput, type SagaView } from "./saga-decision.js";
-import { blankStep, FORWARD_STEPS, type SagaStepName, type StepRecord } from "./saga-definition.js";
+import {
+  blankStep,
+  FORWARD_STEPS,
+  stepDeadlineMs,
+  type SagaStepName,
+  type StepRecord,
+} from "./saga-definition.js";
 
 /** Step statuses worth a line in the audit trail (a command sent is not one: its outcome is). */
 const AUDITED_STEP_STATUSES = new Set(["succeeded", "refused", "failed", "skipped", "retry_scheduled"]);
@@ -128,7 +134,9 @@ class SagaRun {
             status: "in_flight",
             attempts: attempt,
             attemptsSinceRetry: row.attemptsSinceRetry + 1,
-            deadlineAt: new Date(now.getTime() + this.writer.context.saga.stepTimeoutMs),
+            deadlineAt: new Date(
+              now.getTime() + stepDeadlineMs(row.attemptsSinceRetry + 1, this.writer.context.saga),
+            ),
             nextAttemptAt: null,
             startedAt: row.startedAt ?? now,
             completedAt: null,

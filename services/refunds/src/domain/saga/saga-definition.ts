@@ -101,6 +101,16 @@ export const DEFAULT_SAGA_SETTINGS: SagaSettings = {
   retryMaxMs: 30_000,
 };
 
+/**
+ * How long attempt `n` (1 for the first since the saga started or was
+ * retried) of a step waits for its reply: the step timeout, doubled with each
+ * attempt up to 16 times it. A participant or broker that is down for a while
+ * (a restart, a deployment) costs a few resends, not the saga.
+ */
+export function stepDeadlineMs(attempt: number, settings: SagaSettings): number {
+  return settings.stepTimeoutMs * 2 ** Math.min(Math.max(0, attempt - 1), 4);
+}
+
 /** The wait before the next attempt after `failures` transient failures in a row (1 for the first). */
 export function backoffMs(
   failures: number,

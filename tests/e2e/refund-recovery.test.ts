@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { restartTestBroker, testBrokers } from "@money/kafka/testing";
+import { TransactionStatus } from "@money/proto/ledger/v1/ledger_pb";
+import { RefundStatus, SagaStep, StepStatus } from "@money/proto/refunds/v1/refunds_pb";
+import { sql } from "@money/db";
+import { startLoyaltyRefundParticipant } from "../../services/loyalty/src/events/refund-participant.js";
+import { RefundPlatform, type Payment } from "../../services/refunds/test/support/refund-platform.js";
+import { waitUntil } from "../../services/refunds/test/support/wait-until.js";
+
+/*
+ * The saga survives what production throws at it: the refunds process
+ * killed (SIGKILL, no shutdown) in the middle of a saga, and the Kafka
+ * broker restarted under a saga. Each must finish with exactly one reversal.
+ */
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+let platform: RefundPlatform;
+
+beforeAll(async () => {
+  platform = await RefundPlatform.start("recovery", { inProcessRefunds: false });
+}, 120_000);
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The refunds service as its own process, as `npm start -w services/refunds` runs it in a deployment. */
+async function spawnRefunds(port: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "services/refunds/src/main.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...platform.refundsEnv,
+      REFUNDS_STEP_TIMEOUT_MS: "1000",
+      DATABASE_URL: platform.db.adminUrl,
+      KAFKA_BROKERS: testBrokers().join(","),
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      SERVICE_DB_PASSWORD: "dev",
+      DB_POOL_SIZE: "5",
+      LOG_LEVEL: process.env["CHILD_LOG_LEVEL"] ?? "warn",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  platform.refundsUrl = `http://127.0.0.1:${port}`;
+  await waitUntil(
+    "the refunds process to serve",
+    async () => {
+      if (child.exitCode !== null) throw new Error(`refunds exited ${child.exitCode}: ${output}`);
+      const health = await fetch(`${platform.refundsUrl}/grpc.health.v1.Health/Check`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      }).catch(() => undefined);
+      return health?.status === 200;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+  return { child, output: () => output };
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+async function stepStatus(refundId: string, step: string): Promise<string | null> {
+  return (await platform.admin.maybeOneFirst(sql.unsafe`
+    SELECT status FROM refunds.saga_steps WHERE refund_id = ${refundId} AND step = ${step}
+  `)) as string | null;
+}
+
+async function expectRefundedOnce(payment: Payment, cardId: string, amount: string): Promise<void> {
+  expect(await platform.reversalsOf(payment.transaction.id)).toHaveLength(1);
+  expect(await platform.balance(payment.customer.id)).toBe(amount);
+  expect(await platform.balance(payment.merchant.id)).toBe("0.00");
+  expect((await platform.transaction(payment.transaction.id)).status).toBe(TransactionStatus.REFUNDED);
+  expect(await platform.pointsBalance(payment, cardId)).toBe(0n);
+}
+
+describe("the refunds process killed mid-saga", () => {
+  it("finishes the saga when it comes back, with exactly one reversal", async () => {
+    const port = await freePort();
+    let refunds = await spawnRefunds(port);
+    try {
+      const payment = await platform.settledPayment("80.00");
+      await platform.autoApproving(payment.merchantId);
+      const { cardId } = await platform.earnedPoints(payment, "80.00");
+
+      // Loyalty is away, so the saga is certain to be in flight at the loyalty step when the kill comes.
+      await platform.loyaltyParticipant!.stop();
+      const refund = await platform.request(payment, "80.00");
+      await waitUntil(
+        "the ledger steps",
+        async () => (await stepStatus(refund.id, "reverse_loyalty_points")) === "in_flight",
+      ).catch(async (error: unknown) => {
+        const steps = await platform.admin.any(
+          sql.unsafe`SELECT step, status, attempts, last_error FROM refunds.saga_steps WHERE refund_id = ${refund.id}`,
+        );
+        const outbox = await platform.admin.any(
+          sql.unsafe`SELECT topic, created_at::text, published_at::text FROM refunds.outbox ORDER BY id`,
+        );
+        throw new Error(
+          `${(error as Error).message}\n${JSON.stringify(steps)}\n${JSON.stringify(outbox)}\n${refunds.output()}`,
+        );
+      });
+      await kill(refunds.child);
+
+      // While refunds is dead, loyalty comes back and answers into Kafka; the step's deadline passes.
+      platform.loyaltyParticipant = await startLoyaltyRefundParticipant(platform.loyalty!.deps);
+      await waitUntil(
+        "loyalty's reply",
+        async () => (await platform.outbox("loyalty", "refunds.replies", refund.id)).length > 0,
+      );
+      expect((await platform.refund(refund.id).catch(() => null)) === null).toBe(true);
+
+      refunds = await spawnRefunds(port);
+      const done = await platform.waitForStatus(refund.id, RefundStatus.SUCCEEDED);
+      await expectRefundedOnce(payment, cardId, "80.00");
+      const loyaltyStep = done.steps.find((s) => s.step === SagaStep.REVERSE_LOYALTY_POINTS)!;
+      expect(loyaltyStep.status).toBe(StepStatus.SUCCEEDED);
+      expect(done.pointsReversed).toBe(80n);
+    } finally {
+      await kill(refunds.child).catch(() => {});
+      platform.refundsUrl = undefined;
+    }
+  }, 120_000);
+});
+
+describe("the Kafka broker restarted mid-saga", () => {
+  it("delays the sagas in flight and those requested meanwhile, and they complete", async () => {
+    await platform.startRefunds();
+    const first = await platform.settledPayment("15.00");
+    const second = await platform.settledPayment("7.00");
+    for (const p of [first, second]) await platform.autoApproving(p.merchantId);
+    const firstCard = (await platform.earnedPoints(first, "15.00")).cardId;
+    const secondCard = (await platform.earnedPoints(second, "7.00")).cardId;
+
+    await platform.loyaltyParticipant!.stop();
+    const a = await platform.request(first, "15.00");
+    await waitUntil(
+      "the ledger steps",
+      async () => (await stepStatus(a.id, "reverse_loyalty_points")) === "in_flight",
+      {
+        timeoutMs: 90_000,
+      },
+    );
+    const restart = restartTestBroker();
+    // Requested while the broker goes down: its first command waits in the outbox.
+    const b = await platform.request(second, "7.00");
+    await restart;
+    platform.loyaltyParticipant = await startLoyaltyRefundParticipant(platform.loyalty!.deps);
+
+    await platform.waitForStatus(a.id, RefundStatus.SUCCEEDED, 90_000);
+    await platform.waitForStatus(b.id, RefundStatus.SUCCEEDED, 90_000);
+    await expectRefundedOnce(first, firstCard, "15.00");
+    await expectRefundedOnce(second, secondCard, "7.00");
+  }, 180_000);
+});
