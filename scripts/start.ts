@@ -26,14 +26,12 @@ const verifier = await tokenVerifierFromEnv(env);
 const embeddedDatabases: EmbeddedPostgres[] = [];
 const running: RunningService[] = [];
 
-// Services that call each other find their peers here (the refund saga's clients).
-definitions.forEach((definition, index) => {
-  const port = basePort === undefined ? definition.defaultPort : basePort + index;
-  env[`${definition.name.toUpperCase()}_URL`] ??= `http://127.0.0.1:${port}`;
-});
+/** BASE_PORT=0 lets every service take a free port (tests); otherwise ports are fixed. */
+const portOf = (definition: ServiceDefinition, index: number) =>
+  basePort === undefined ? definition.defaultPort : basePort === 0 ? 0 : basePort + index;
 
 for (const [index, definition] of definitions.entries()) {
-  const port = basePort === undefined ? definition.defaultPort : basePort + index;
+  const port = portOf(definition, index);
   let database: { adminDatabaseUrl: string; roles: boolean; poolSize: number };
   if (env["DATABASE_URL"]) {
     database = { adminDatabaseUrl: env["DATABASE_URL"], roles: true, poolSize: 10 };
@@ -57,6 +55,8 @@ for (const [index, definition] of definitions.entries()) {
       env,
     }),
   );
+  // Services started later call this one here (the refund saga's clients of ledger and loyalty).
+  env[`${definition.name.toUpperCase()}_URL`] ??= running.at(-1)!.url;
 }
 
 const mode = env["DATABASE_URL"] ? "Postgres at DATABASE_URL" : "embedded PGlite";

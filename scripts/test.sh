@@ -26,11 +26,27 @@ echo "KAFKA_BROKERS=$KAFKA_BROKERS"
 
 echo "== tests"
 mkdir -p .tmp
+rm -f .tmp/jest-*.json
 status=0
-npm run --silent test:unit -- --json --outputFile=.tmp/jest-results.json "$@" || status=$?
+if (($# > 0)); then
+  npm run --silent test:unit -- --json --outputFile=.tmp/jest-all.json "$@" || status=$?
+else
+  # Tests that restart the broker run alone, after the others: a restart in
+  # the middle of another file's start-up would fail that file for nothing.
+  mapfile -t restarting < <(git ls-files '*.test.ts' | xargs grep -l 'restartTestBroker' || true)
+  ignore=()
+  for file in "${restarting[@]}"; do ignore+=(--testPathIgnorePatterns "$file"); done
+  npm run --silent test:unit -- --json --outputFile=.tmp/jest-parallel.json "${ignore[@]}" || status=$?
+  if ((${#restarting[@]} > 0)); then
+    echo "== tests that restart the broker, one at a time"
+    npm run --silent test:unit -- --json --outputFile=.tmp/jest-serial.json --runInBand --runTestsByPath "${restarting[@]}" || status=$?
+  fi
+fi
 # One plain closing line with the counts, whatever the runner printed above it.
 node -e '
-  const r = require("./.tmp/jest-results.json");
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  const fs = require("fs");
+  const runs = fs.readdirSync(".tmp").filter((f) => /^jest-.*\.json$/.test(f)).map((f) => require(`./.tmp/${f}`));
+  const sum = (key) => runs.reduce((n, r) => n + r[key], 0);
+  console.log(`tests: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed, ${sum("numPendingTests") + sum("numTodoTests")} skipped`);
 ' || true
 exit $status

@@ -4,7 +4,6 @@ import { fileURLToPath } from "node:url";
 import { mintToken } from "@money/rpc";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BASE_PORT = 17_100 + Math.floor(Math.random() * 800);
 
 /**
  * `npm start` with no configuration: all four services on embedded PGlite
@@ -12,7 +11,7 @@ const BASE_PORT = 17_100 + Math.floor(Math.random() * 800);
  * process, and stopped with SIGTERM.
  */
 it("serves all four services with nothing installed and stops cleanly", async () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, BASE_PORT: String(BASE_PORT), LOG_LEVEL: "warn" };
+  const env: NodeJS.ProcessEnv = { ...process.env, BASE_PORT: "0", LOG_LEVEL: "warn" };
   delete env["DATABASE_URL"];
   delete env["KAFKA_BROKERS"];
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
@@ -30,9 +29,12 @@ it("serves all four services with nothing installed and stops cleanly", async ()
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(output).toContain("Money platform is up (embedded PGlite, in-process bus)");
-    for (const [index, name] of ["ledger", "loyalty", "audit", "refunds"].entries()) {
-      expect(output).toContain(`${name.padEnd(8)} http://127.0.0.1:${BASE_PORT + index}`);
-      const health = await fetch(`http://127.0.0.1:${BASE_PORT + index}/grpc.health.v1.Health/Check`, {
+    const urls = new Map<string, string>();
+    for (const name of ["ledger", "loyalty", "audit", "refunds"]) {
+      const url = new RegExp(`${name}\\s+(http://127\\.0\\.0\\.1:\\d+)`).exec(output)?.[1];
+      expect(url).toBeDefined();
+      urls.set(name, url!);
+      const health = await fetch(`${url}/grpc.health.v1.Health/Check`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: "{}",
@@ -41,7 +43,7 @@ it("serves all four services with nothing installed and stops cleanly", async ()
     }
 
     const token = await mintToken({ sub: "dev", role: "admin" });
-    const created = await fetch(`http://127.0.0.1:${BASE_PORT}/ledger.v1.LedgerService/CreateAccount`, {
+    const created = await fetch(`${urls.get("ledger")}/ledger.v1.LedgerService/CreateAccount`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
       body: JSON.stringify({

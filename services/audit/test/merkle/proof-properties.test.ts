@@ -109,7 +109,6 @@ describe("proofs of trees up to 2^20 leaves", () => {
   let levels: MerkleTreeLevels;
   let sizes: number[] = [];
   const roots = new Map<number, Uint8Array>();
-  let appendAllMs = 0;
 
   beforeAll(() => {
     const packed = pseudoRandomLeafHashes(LARGE, 20);
@@ -120,14 +119,12 @@ describe("proofs of trees up to 2^20 leaves", () => {
     const random = fc.sample(fc.integer({ min: 1, max: LARGE }), 6);
     sizes = [...new Set([1, 2 ** 19, 2 ** 19 + 1, LARGE - 1, LARGE, ...random])].sort((a, b) => a - b);
 
-    const walkStart = performance.now();
     const compact = CompactMerkleTree.empty();
     let next = 0;
     for (const size of sizes) {
       while (compact.size < size) compact.append(leaves[next++] as Uint8Array);
       roots.set(size, compact.root());
     }
-    appendAllMs = performance.now() - walkStart;
   });
 
   const rootAt = (size: number): Uint8Array => roots.get(size) as Uint8Array;
@@ -191,18 +188,5 @@ describe("proofs of trees up to 2^20 leaves", () => {
         throw new Error(`bit ${bit}`);
       }
     }
-  });
-
-  it("verifies a proof in well under 5 ms and sequences 2^20 leaves well within 10 s", () => {
-    const index = 123_457;
-    const proof = inclusionProof(index, LARGE, levels);
-    const rounds = 200;
-    const start = performance.now();
-    for (let i = 0; i < rounds; i++) {
-      verifyInclusion(index, LARGE, leaves[index] as Uint8Array, proof, rootAt(LARGE));
-    }
-    expect((performance.now() - start) / rounds).toBeLessThan(5);
-    // The compact tree walk of beforeAll hashes as many nodes as recomputing a bundle's root does.
-    expect(appendAllMs).toBeLessThan(10_000);
   });
 });
