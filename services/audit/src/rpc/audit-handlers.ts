@@ -2,6 +2,7 @@ import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
+  ExportBundleResponseSchema,
   GetConsistencyProofResponseSchema,
   GetEntryResponseSchema,
   GetLatestCheckpointResponseSchema,
@@ -9,16 +10,19 @@ import {
   QueryEventsResponseSchema,
   type AuditService,
 } from "@money/proto/audit/v1/audit_pb";
-import { callerOf } from "@money/rpc";
+import { callerOf, DomainError, toConnectError } from "@money/rpc";
 import type { ServiceDeps } from "@money/runtime";
 import type { AuditConfig } from "../config.js";
+import { snapshotStream } from "../db/snapshot-stream.js";
 import { AuditError } from "../domain/audit-error.js";
+import { writeBundle, type BundleRequest } from "../domain/export/write-bundle.js";
 import { getConsistencyProof } from "../domain/proofs/get-consistency-proof.js";
 import { getEntry } from "../domain/proofs/get-entry.js";
 import { getLatestCheckpoint } from "../domain/proofs/get-latest-checkpoint.js";
 import { objectHistory } from "../domain/query/object-history.js";
 import { queryEvents } from "../domain/query/query-events.js";
 import type { QueryRecorder } from "../events/query-recorder.js";
+import { AUDIT_ERROR_CODES } from "./error-codes.js";
 import { checkpointToWire, recordToWire } from "./record-mapper.js";
 
 export interface AuditHandlerDeps {
@@ -113,6 +117,46 @@ export function auditHandlers({
         records: page.entries.map(recordToWire),
         nextPageToken: page.nextPageToken,
       });
+    },
+
+    async *exportBundle(req, ctx) {
+      // A streaming response passes the error interceptor before its first
+      // message, so refusals are mapped here.
+      try {
+        const request: BundleRequest = {
+          range:
+            req.range.case === "recorded"
+              ? { kind: "recorded", from: dateOf(req.range.value.from), to: dateOf(req.range.value.to) }
+              : {
+                  kind: "sequences",
+                  first: safeNumber(req.range.value?.first ?? 0n, "first"),
+                  end: safeNumber(req.range.value?.end ?? 0n, "end"),
+                },
+          consistencyFromSizes: req.consistencyFromSizes.map((size) =>
+            safeNumber(size, "consistency_from_sizes"),
+          ),
+          includeInclusionProofs: req.includeInclusionProofs,
+          includePersonalData: req.includePersonalData,
+        };
+        await audited(
+          ctx,
+          {
+            range: JSON.stringify(request.range),
+            consistency_from_sizes: request.consistencyFromSizes.join(","),
+            include_inclusion_proofs: String(request.includeInclusionProofs),
+            include_personal_data: String(request.includePersonalData),
+          },
+          req.reason,
+        );
+        for await (const chunk of snapshotStream(pool, (tx, emit) =>
+          writeBundle(tx, config, request, emit),
+        )) {
+          yield create(ExportBundleResponseSchema, { chunk });
+        }
+      } catch (error) {
+        if (error instanceof DomainError) throw toConnectError(error, AUDIT_ERROR_CODES);
+        throw error;
+      }
     },
   };
 }
