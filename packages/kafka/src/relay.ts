@@ -29,6 +29,8 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: () => void = () => {};
+  /** A NOTIFY arrived since the current pass began: its rows may not be in that pass. */
+  private notified = false;
   private listener: pg.Client | undefined;
   private readonly batchSize: number;
   private readonly idlePollMs: number;
@@ -95,6 +97,7 @@ export class OutboxRelay {
     let failures = 0;
     while (this.running) {
       let published: number;
+      this.notified = false;
       try {
         published = await this.relayOnce();
         failures = 0;
@@ -110,7 +113,7 @@ export class OutboxRelay {
 
   private idle(): Promise<void> {
     return new Promise((resolve) => {
-      if (!this.running) return resolve();
+      if (!this.running || this.notified) return resolve();
       const timer = setTimeout(resolve, this.idlePollMs);
       this.wake = () => {
         clearTimeout(timer);
@@ -121,7 +124,11 @@ export class OutboxRelay {
 
   private async listen(url: string): Promise<void> {
     const client = new pg.Client({ connectionString: url });
-    client.on("notification", () => this.wake());
+    client.on("notification", () => {
+      // Remembered as well as signalled: during a pass nobody waits on wake().
+      this.notified = true;
+      this.wake();
+    });
     // A lost listener connection only slows the relay down to polling.
     client.on("error", (error) => this.options.onError?.(error));
     await client.connect();

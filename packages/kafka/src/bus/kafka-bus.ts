@@ -1,3 +1,4 @@
+import net from "node:net";
 import { Kafka, logLevel, type Admin, type KafkaMessage, type Producer } from "kafkajs";
 import { DEFAULT_MAX_BATCH_SIZE } from "./batch-subscription.js";
 import type {
@@ -21,6 +22,8 @@ export class KafkaBus implements EventBus {
   private producer: Producer | undefined;
   private producerReady: Promise<Producer> | undefined;
   private readonly subscriptions = new Set<Subscription>();
+  /** Every socket kafkajs opened for this bus and has not closed yet. */
+  private readonly sockets = new Set<net.Socket>();
 
   constructor(options: KafkaBusOptions) {
     this.kafka = new Kafka({
@@ -29,6 +32,14 @@ export class KafkaBus implements EventBus {
       logLevel: logLevel.ERROR,
       // Retries bounded in time: a broker restart takes a few seconds; a broker that stays gone is an error.
       retry: { initialRetryTime: 100, retries: 12, maxRetryTime: 5_000 },
+      // kafkajs's own socket factory, plus bookkeeping for close() below.
+      socketFactory: ({ host, port, onConnect }) => {
+        const socket = net.connect({ host, port }, onConnect);
+        socket.setKeepAlive(true, 60_000);
+        this.sockets.add(socket);
+        socket.once("close", () => this.sockets.delete(socket));
+        return socket;
+      },
     });
   }
 
@@ -155,9 +166,14 @@ export class KafkaBus implements EventBus {
 
   async close(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
-    if (this.producerReady) await (await this.producerReady).disconnect();
+    if (this.producerReady) await (await this.producerReady.catch(() => undefined))?.disconnect();
     this.producer = undefined;
     this.producerReady = undefined;
+    // After a broker restart kafkajs can reconnect a group coordinator it no
+    // longer lists, and its disconnect() then leaves that socket open: the
+    // process would not exit until the broker drops it (10 minutes idle).
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
   }
 
   private connectedProducer(): Promise<Producer> {
@@ -168,7 +184,12 @@ export class KafkaBus implements EventBus {
       await producer.connect();
       this.producer = producer;
       return producer;
-    })();
+    })().catch((error: unknown) => {
+      // Forget the failed attempt, or every later publish would fail with it
+      // even after the broker is back.
+      this.producerReady = undefined;
+      throw error;
+    });
     return this.producerReady;
   }
 }
