@@ -3,6 +3,7 @@ import { file_loyalty_v1_events } from "@money/proto/loyalty/v1/events_pb";
 import { file_loyalty_v1_loyalty, LoyaltyService } from "@money/proto/loyalty/v1/loyalty_pb";
 import type { ServiceDefinition } from "@money/runtime";
 import { systemClock, type Clock } from "./domain/clock.js";
+import { ProgramCache } from "./domain/programs/program-cache.js";
 import { VerifiedPinCache } from "./domain/staff/pin-hash.js";
 import { ExpiryJob } from "./jobs/expiry-job.js";
 import { LOYALTY_ACCESS } from "./rpc/access-policy.js";
@@ -28,7 +29,12 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
     policy: LOYALTY_ACCESS,
     errors: LOYALTY_ERROR_CODES,
     build: ({ pool, audit, log, env }) => {
-      const deps = { audit, clock: options.clock ?? systemClock, pins: new VerifiedPinCache() };
+      const deps = {
+        audit,
+        clock: options.clock ?? systemClock,
+        programs: new ProgramCache(),
+        pins: new VerifiedPinCache(),
+      };
       const intervalMs = Number.parseInt(
         env["LOYALTY_EXPIRY_INTERVAL_MS"] ?? String(DEFAULT_EXPIRY_INTERVAL_MS),
         10,

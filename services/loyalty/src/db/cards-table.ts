@@ -68,23 +68,31 @@ export async function lockCard(db: CommonQueryMethods, id: string): Promise<Card
 }
 
 /**
- * lockCard for a posting, which also learns whether any of the card's lots
- * expires by `horizon`: most postings then need no look at the lots.
+ * lockCard for a posting, which also learns its program's version and
+ * whether any of the card's lots expires by `horizon`: most postings then
+ * need neither the program row nor a look at the lots.
  */
 export async function lockCardForPosting(
   db: CommonQueryMethods,
   id: string,
   horizon: Date,
-): Promise<{ card: Card; lotsDueBy: boolean } | null> {
+): Promise<{ card: Card; programVersion: bigint; lotsDueBy: boolean } | null> {
   const row = await db.maybeOne(sql.unsafe`
-    SELECT c.*, EXISTS (
+    SELECT c.*, p.version AS program_version,
+           EXISTS (
              SELECT FROM points_lots l
              WHERE l.card_id = c.id AND l.remaining_points > 0 AND l.expires_at <= ${sql.timestamp(horizon)}
            ) AS lots_due_by
-    FROM cards c WHERE c.id = ${id}
+    FROM cards c JOIN programs p USING (merchant_id)
+    WHERE c.id = ${id}
     FOR UPDATE OF c
   `);
-  return row ? { card: toCard(row as unknown as CardRow), lotsDueBy: row["lots_due_by"] as boolean } : null;
+  if (!row) return null;
+  return {
+    card: toCard(row as unknown as CardRow),
+    programVersion: BigInt(row["program_version"] as string),
+    lotsDueBy: row["lots_due_by"] as boolean,
+  };
 }
 
 export async function findCardByKey(

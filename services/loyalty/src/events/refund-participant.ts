@@ -5,6 +5,7 @@ import type { ServiceDeps } from "@money/runtime";
 import type { Acting } from "../domain/acting.js";
 import { systemClock } from "../domain/clock.js";
 import type { LoyaltyDeps } from "../domain/loyalty-deps.js";
+import { ProgramCache } from "../domain/programs/program-cache.js";
 import { LoyaltyError } from "../domain/loyalty-error.js";
 import { reverseForOrder } from "../domain/points/reverse-for-order.js";
 
@@ -26,7 +27,7 @@ const SAGA_ACTING: Acting = {
  * most once, however often its command arrives.
  */
 export async function startLoyaltyRefundParticipant(deps: ServiceDeps): Promise<{ stop(): Promise<void> }> {
-  const loyalty: LoyaltyDeps = { audit: deps.audit, clock: systemClock };
+  const loyalty: LoyaltyDeps = { audit: deps.audit, clock: systemClock, programs: new ProgramCache() };
   return startRefundParticipant(deps, {
     participant: Participant.LOYALTY,
     consumer: "loyalty.refund-participant",

@@ -84,6 +84,17 @@ describe("programs and stores", () => {
     expect(platform.program?.merchantId).toBe(m.merchantId);
   });
 
+  it("applies a changed program from the very next posting", async () => {
+    const merchant = await h.merchant({ minimumSpend: "" });
+    const card = await h.enroll(merchant);
+    expect((await h.earn(merchant, card.id, "10.00")).transaction?.pointsDelta).toBe(10n);
+    await merchant.admin.configureProgram({
+      idempotencyKey: key(),
+      program: program({ minimumSpend: "", pointsPerUnit: "3" }),
+    });
+    expect((await h.earn(merchant, card.id, "10.00")).transaction?.pointsDelta).toBe(30n);
+  });
+
   it("refuses a store in an unknown time zone", async () => {
     await expectRefusal(
       m.admin.createStore({ idempotencyKey: key(), name: "Nowhere", timeZone: "Mars/Olympus" }),

@@ -1,6 +1,5 @@
 import type { CommonQueryMethods, DatabaseTransactionConnection } from "@money/db";
 import { lockCardForPosting } from "../../db/cards-table.js";
-import { findProgram } from "../../db/programs-table.js";
 import { assertActsFor, type Acting } from "../acting.js";
 import { requireId } from "../ids.js";
 import { addSeconds } from "../clock.js";
@@ -30,7 +29,7 @@ export async function openCardForPosting(
   // for a lock (statements time out sooner), so lots due by then are all seen.
   const found = await lockCardForPosting(tx, id, addSeconds(deps.clock.now(), 60));
   if (!found) throw new LoyaltyError("CARD_NOT_FOUND", `no card ${id}`);
-  const { card: locked, lotsDueBy } = found;
+  const { card: locked, programVersion, lotsDueBy } = found;
   const at = deps.clock.now();
   assertActsFor(acting, locked.merchantId);
   if (acting.store && acting.store.merchantId !== locked.merchantId) {
@@ -39,7 +38,7 @@ export async function openCardForPosting(
       `store ${acting.store.id} is not a store of merchant ${locked.merchantId}`,
     );
   }
-  const program = (await findProgram(tx, locked.merchantId))!;
+  const program = await deps.programs.atVersion(tx, locked.merchantId, programVersion);
   const { card } = await expireDuePoints(tx, deps, locked, program, at, { lotsMayBeDue: lotsDueBy });
   return { card, program, at };
 }
