@@ -75,12 +75,7 @@ export class KafkaBus implements EventBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      retry: { initialRetryTime: 100, retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 2_000 },
-    });
+    const consumer = this.kafka.consumer(consumerConfig(options.groupId));
     await consumer.connect();
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
     await consumer.run({
@@ -101,12 +96,7 @@ export class KafkaBus implements EventBus {
 
   async subscribeBatches(options: BatchSubscribeOptions): Promise<Subscription> {
     const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      retry: { initialRetryTime: 100, retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 2_000 },
-    });
+    const consumer = this.kafka.consumer(consumerConfig(options.groupId));
     // Partitions of the current assignment whose stored offset has been
     // applied. A rebalance (every join) forgets them: the next owner of a
     // partition asks again, since another member may have moved it on.
@@ -207,5 +197,17 @@ function incomingOf(topic: string, partition: number, message: KafkaMessage): In
         Buffer.isBuffer(v) ? v.toString("utf8") : String(v ?? ""),
       ]),
     ),
+  };
+}
+
+function consumerConfig(groupId: string) {
+  return {
+    groupId,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    // The broker answers a fetch as soon as a message arrives; the wait only
+    // bounds an idle poll, and with it how long a stop waits for the poll to end.
+    maxWaitTimeInMs: 1_000,
+    retry: { initialRetryTime: 100, retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 2_000 },
   };
 }
