@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { inTransaction, sql, type DatabasePool } from "@money/db";
+import { inTransaction, sql, type DatabasePool, type DatabaseTransactionConnection } from "@money/db";
 import type { OutboxWriter } from "@money/kafka";
 import { CheckpointSignedSchema } from "@money/proto/audit/v1/events_pb";
 import { insertCheckpoint, latestCheckpoint } from "../../db/checkpoints-table.js";
@@ -61,74 +61,80 @@ export async function signTreeHead(
   signer: TreeHeadSigner,
   signedAt: Date,
 ): Promise<SignOutcome> {
-  return inTransaction(
-    pool,
-    async (tx): Promise<SignOutcome> => {
-      // One signer at a time across replicas; the others find nothing to do.
-      const leader = await tx.oneFirst(
-        sql.unsafe`SELECT pg_try_advisory_xact_lock(hashtext('audit:checkpoint-signer'))`,
-      );
-      if (!leader) return { signed: false, why: "SIGNED_ELSEWHERE" };
-      const head = await latestTreeHead(tx);
-      if (!head) return { signed: false, why: "EMPTY_LOG" };
-      const last = await latestCheckpoint(tx);
-      if (last && last.size === head.size) return { signed: false, why: "UNCHANGED" };
+  return inTransaction(pool, (tx) => signTreeHeadWithin(tx, signer, signedAt), {
+    isolation: "read committed",
+    retries: 0,
+  });
+}
 
-      const compactRoot = CompactMerkleTree.fromState({ size: head.size, hashes: head.compact }).root();
-      if (Buffer.compare(compactRoot, head.root) !== 0) {
-        throw new LogIntegrityError(`tree head ${head.size}: stored root differs from its compact state`);
-      }
-      if (last) {
-        // The root to extend is the one the last note signed, not a column anyone could edit.
-        let signedRoot: Uint8Array;
-        try {
-          const checkpoint = verifyCheckpoint(last.note, signer.verifier, { origin: signer.origin });
-          if (checkpoint.size !== last.size)
-            throw new LogIntegrityError(`checkpoint row ${last.size} holds another size`);
-          signedRoot = checkpoint.rootHash;
-        } catch (error) {
-          if (!(error instanceof CheckpointError)) throw error;
-          throw new LogIntegrityError(`checkpoint ${last.size} does not verify: ${error.message}`);
-        }
-        if (last.size > head.size) {
-          throw new LogIntegrityError(`tree head ${head.size} is behind checkpoint ${last.size}`);
-        }
-        const proof = await withStoredTree(tx, head.size, (reader) =>
-          consistencyProof(last.size, head.size, reader),
-        );
-        try {
-          verifyConsistency(last.size, head.size, proof, signedRoot, head.root);
-        } catch (error) {
-          if (!(error instanceof MerkleError)) throw error;
-          throw new LogIntegrityError(
-            `tree head ${head.size} does not extend checkpoint ${last.size}: ${error.message}`,
-          );
-        }
-      }
-
-      const note = signCheckpoint(
-        formatCheckpointBody({ origin: signer.origin, size: head.size, rootHash: head.root }),
-        signer.signer,
-      );
-      if (!(await insertCheckpoint(tx, { size: head.size, root: head.root, note, signedAt }))) {
-        return { signed: false, why: "SIGNED_ELSEWHERE" };
-      }
-      await signer.outbox.write(tx, {
-        topic: signer.checkpointsTopic,
-        schema: CheckpointSignedSchema,
-        payload: create(CheckpointSignedSchema, {
-          note,
-          origin: signer.origin,
-          size: BigInt(head.size),
-          rootHash: head.root,
-          signedAt: timestampFromDate(signedAt),
-        }),
-        aggregateType: "audit_log",
-        aggregateId: signer.origin,
-        occurredAt: signedAt,
-      });
-      return { signed: true, size: head.size, note };
-    },
-    { isolation: "read committed", retries: 0 },
+/** `signTreeHead` inside the caller's transaction. */
+export async function signTreeHeadWithin(
+  tx: DatabaseTransactionConnection,
+  signer: TreeHeadSigner,
+  signedAt: Date,
+): Promise<SignOutcome> {
+  // One signer at a time across replicas; the others find nothing to do.
+  const leader = await tx.oneFirst(
+    sql.unsafe`SELECT pg_try_advisory_xact_lock(hashtext('audit:checkpoint-signer'))`,
   );
+  if (!leader) return { signed: false, why: "SIGNED_ELSEWHERE" };
+  const head = await latestTreeHead(tx);
+  if (!head) return { signed: false, why: "EMPTY_LOG" };
+  const last = await latestCheckpoint(tx);
+  if (last && last.size === head.size) return { signed: false, why: "UNCHANGED" };
+
+  const compactRoot = CompactMerkleTree.fromState({ size: head.size, hashes: head.compact }).root();
+  if (Buffer.compare(compactRoot, head.root) !== 0) {
+    throw new LogIntegrityError(`tree head ${head.size}: stored root differs from its compact state`);
+  }
+  if (last) {
+    // The root to extend is the one the last note signed, not a column anyone could edit.
+    let signedRoot: Uint8Array;
+    try {
+      const checkpoint = verifyCheckpoint(last.note, signer.verifier, { origin: signer.origin });
+      if (checkpoint.size !== last.size)
+        throw new LogIntegrityError(`checkpoint row ${last.size} holds another size`);
+      signedRoot = checkpoint.rootHash;
+    } catch (error) {
+      if (!(error instanceof CheckpointError)) throw error;
+      throw new LogIntegrityError(`checkpoint ${last.size} does not verify: ${error.message}`);
+    }
+    if (last.size > head.size) {
+      throw new LogIntegrityError(`tree head ${head.size} is behind checkpoint ${last.size}`);
+    }
+    const proof = await withStoredTree(tx, head.size, (reader) =>
+      consistencyProof(last.size, head.size, reader),
+    );
+    try {
+      verifyConsistency(last.size, head.size, proof, signedRoot, head.root);
+    } catch (error) {
+      if (!(error instanceof MerkleError)) throw error;
+      throw new LogIntegrityError(
+        `tree head ${head.size} does not extend checkpoint ${last.size}: ${error.message}`,
+      );
+    }
+  }
+
+  const note = signCheckpoint(
+    formatCheckpointBody({ origin: signer.origin, size: head.size, rootHash: head.root }),
+    signer.signer,
+  );
+  if (!(await insertCheckpoint(tx, { size: head.size, root: head.root, note, signedAt }))) {
+    return { signed: false, why: "SIGNED_ELSEWHERE" };
+  }
+  await signer.outbox.write(tx, {
+    topic: signer.checkpointsTopic,
+    schema: CheckpointSignedSchema,
+    payload: create(CheckpointSignedSchema, {
+      note,
+      origin: signer.origin,
+      size: BigInt(head.size),
+      rootHash: head.root,
+      signedAt: timestampFromDate(signedAt),
+    }),
+    aggregateType: "audit_log",
+    aggregateId: signer.origin,
+    occurredAt: signedAt,
+  });
+  return { signed: true, size: head.size, note };
 }

@@ -248,11 +248,33 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verific
   // Content: each entry's hash against the most authentic hash known for its sequence number.
   const intendedEnd = first + intended;
   const anomalies = layout.findings.length > 0 || mismatched.length > 0;
+  // When the entries contradict what the auditor pinned, only the pins are
+  // authorities: a checkpoint in the bundle that matches the entries while a
+  // pinned one does not is the log signing a second history (a fork).
+  const isPinned = (root: TrustedRoot) => root.sources.some((source) => source !== "bundle");
+  const forkedFrom = mismatched.filter(isPinned).sort((x, y) => x.size - y.size)[0];
+  const authorities = forkedFrom ? new Map([...trusted].filter(([, root]) => isPinned(root))) : trusted;
+  if (forkedFrom) {
+    const rewrite = [...trusted.values()]
+      .filter(
+        (root) =>
+          root.size > forkedFrom.size && equal(positional.get(root.size) ?? new Uint8Array(), root.root),
+      )
+      .sort((x, y) => y.size - x.size)[0];
+    if (rewrite) {
+      findings.push({
+        kind: "INCONSISTENT_CHECKPOINTS",
+        size: forkedFrom.size,
+        otherSize: rewrite.size,
+        detail: `the log signed a checkpoint of ${rewrite.size} entries that does not extend the checkpoint of ${forkedFrom.size} the auditor pinned: its history was rewritten`,
+      });
+    }
+  }
   const contentBelow = anomalies
-    ? rootsMatchBelow(first, leftEdge, intended, layout.positionOf, computedAt, trusted)
+    ? rootsMatchBelow(first, leftEdge, intended, layout.positionOf, computedAt, authorities)
     : authenticBelow;
   const storedBelow = anomalies
-    ? rootsMatchBelow(first, leftEdge, intended, layout.positionOf, storedAt, trusted)
+    ? rootsMatchBelow(first, leftEdge, intended, layout.positionOf, storedAt, authorities)
     : first;
   const entryFindingAt = new Set(layout.findings.map((f) => f.sequence).filter((s) => s !== undefined));
   for (let slot = 0; slot < intended; slot++) {
@@ -307,19 +329,20 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verific
   // Pins beyond the log, pins the bundle cannot reach, entries nothing signed.
   const unchecked: number[] = [];
   let pinnedChecked = 0;
+  const lost = [...pinnedSizes].filter((size) => size > anchor && size > end);
+  if (lost.length > 0) {
+    const shown = Math.max(anchor, end);
+    findings.push({
+      kind: "LOG_TRUNCATED",
+      sequence: shown,
+      size: Math.max(...lost),
+      detail: `the auditor pinned a checkpoint of ${Math.max(...lost)} entries; the log now shows only ${shown}`,
+    });
+  }
   for (const size of [...pinnedSizes].sort((x, y) => x - y)) {
-    if (size > anchor && size > end) {
-      findings.push({
-        kind: "LOG_TRUNCATED",
-        sequence: Math.max(anchor, end),
-        size,
-        detail: `the auditor pinned a checkpoint of ${size} entries; the log now shows only ${Math.max(anchor, end)}`,
-      });
-    } else if (positional.has(size) || pinsProven.has(size) || size === anchor) {
-      pinnedChecked++;
-    } else {
-      unchecked.push(size);
-    }
+    if (lost.includes(size)) continue;
+    if (positional.has(size) || pinsProven.has(size) || size === anchor) pinnedChecked++;
+    else unchecked.push(size);
   }
   if (count > 0 && authenticBelow < end && !anomalies && bundleCheckpoints.length > 0) {
     findings.push({
