@@ -274,13 +274,11 @@ describe("approval policies", () => {
       );
     }
     await expectRefusal(
-      platform
-        .refundsAs("approver", "boss")
-        .setApprovalPolicy({
-          idempotencyKey: key(),
-          policy: { merchantId: "m-p", currency: "EUR" },
-          reason: "x",
-        }),
+      platform.refundsAs("approver", "boss").setApprovalPolicy({
+        idempotencyKey: key(),
+        policy: { merchantId: "m-p", currency: "EUR" },
+        reason: "x",
+      }),
       Code.PermissionDenied,
       "PERMISSION_DENIED",
     );

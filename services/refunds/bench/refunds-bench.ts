@@ -1,0 +1,290 @@
+// npm run bench:refunds — end-to-end refund latency (RequestRefund to the
+// refund's SUCCEEDED event, automatic approval band) and refunds completed
+// per second with 32 concurrent requesters, each waiting for its refund to
+// finish before asking for the next. The ledger (with its saga participant),
+// loyalty (with its participant) and refunds run as three processes on the
+// real Kafka broker and Postgres, as deployed. Prints a Markdown report.
+//   BENCH_REFUNDS      refunds measured (default 2000), after BENCH_WARMUP (default 200)
+//   BENCH_REQUESTERS   concurrent requesters (default 32)
+//   KAFKA_BROKERS      the broker (default 127.0.0.1:19092)
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { cpus, loadavg } from "node:os";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { createDatabasePool, sql } from "@money/db";
+import { createTestDatabase } from "@money/db/testing";
+import { decodeEnvelope, KafkaBus, payloadAs } from "@money/kafka";
+import { AccountType, Direction, LedgerService } from "@money/proto/ledger/v1/ledger_pb";
+import {
+  LoyaltyService,
+  PointsExpiry,
+  PointsRounding,
+  ShortfallPolicy,
+} from "@money/proto/loyalty/v1/loyalty_pb";
+import {
+  ReasonCode,
+  RefundService,
+  RefundStatus,
+  RefundStatusChangedSchema,
+} from "@money/proto/refunds/v1/refunds_pb";
+import { mintToken, type Role } from "@money/rpc";
+
+const REFUNDS = Number(process.env["BENCH_REFUNDS"] ?? "2000");
+const WARMUP = Number(process.env["BENCH_WARMUP"] ?? "200");
+const REQUESTERS = Number(process.env["BENCH_REQUESTERS"] ?? "32");
+const BROKERS = process.env["KAFKA_BROKERS"] ?? "127.0.0.1:19092";
+const AMOUNT = "10.00";
+const MERCHANT = "m-bench";
+const NAMESPACE = `bench-${randomUUID().slice(0, 8)}`;
+
+const started = performance.now();
+const say = (line: string) =>
+  console.error(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
+
+async function startServer(
+  which: string,
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("./bench-server.ts", import.meta.url)), which],
+    {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  for await (const line of createInterface({ input: child.stdout! })) {
+    if (line.startsWith("{")) return { child, url: (JSON.parse(line) as { url: string }).url };
+  }
+  throw new Error(`the ${which} server exited before listening`);
+}
+
+function client<S extends typeof LedgerService | typeof LoyaltyService | typeof RefundService>(
+  service: S,
+  baseUrl: string,
+  role: Role,
+  sub: string,
+  merchantId?: string,
+): Client<S> {
+  const token = mintToken({ sub, role, merchantId }, { ttlSeconds: 7200 });
+  const bearer: Interceptor = (next) => async (req) => {
+    req.header.set("authorization", `Bearer ${await token}`);
+    return next(req);
+  };
+  return createClient(
+    service,
+    createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, interceptors: [bearer] }),
+  );
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+const db = await createTestDatabase("bench_refunds");
+const children: ChildProcess[] = [];
+const bus = new KafkaBus({ brokers: BROKERS.split(","), clientId: "bench-refunds-load" });
+try {
+  const env = { BENCH_DATABASE_URL: db.adminUrl, KAFKA_BROKERS: BROKERS, REFUNDS_SAGA_NAMESPACE: NAMESPACE };
+  say("starting ledger and loyalty");
+  const ledgerServer = await startServer("ledger", env);
+  const loyaltyServer = await startServer("loyalty", { ...env, LOYALTY_EXPIRY_INTERVAL_MS: "0" });
+  children.push(ledgerServer.child, loyaltyServer.child);
+  say("starting refunds");
+  const refundsServer = await startServer("refunds", { ...env, LEDGER_URL: ledgerServer.url });
+  children.push(refundsServer.child);
+
+  const ledger = client(LedgerService, ledgerServer.url, "admin", "bench");
+  const loyalty = client(LoyaltyService, loyaltyServer.url, "admin", "bench-admin", MERCHANT);
+  const refundsAdmin = client(RefundService, refundsServer.url, "admin", "bench-admin");
+  const total = WARMUP + REFUNDS;
+
+  say(`setting up ${total} settled payments with loyalty points`);
+  const open = async (ownerRef: string, type: AccountType) =>
+    (await ledger.createAccount({ idempotencyKey: randomUUID(), type, ownerRef, currency: "EUR" })).account!;
+  const bank = await open("bank", AccountType.ASSET);
+  const merchant = await open(MERCHANT, AccountType.LIABILITY);
+  const customers: Awaited<ReturnType<typeof open>>[] = [];
+  for (let i = 0; i < REQUESTERS; i++) {
+    const customer = await open(`customer-${i}`, AccountType.LIABILITY);
+    await ledger.transfer({
+      idempotencyKey: randomUUID(),
+      fromAccountId: bank.id,
+      toAccountId: customer.id,
+      amount: "1000000.00",
+    });
+    customers.push(customer);
+  }
+  const payments: { transactionId: string; order: string; customer: number }[] = [];
+  for (let from = 0; from < total; from += 500) {
+    const batch = Array.from({ length: Math.min(500, total - from) }, (_, j) => {
+      const n = from + j;
+      return { order: `bench-order-${n}`, customer: n % REQUESTERS };
+    });
+    const { results } = await ledger.postTransactions({
+      idempotencyKey: randomUUID(),
+      atomic: true,
+      transactions: batch.map(({ order, customer }) => ({
+        legs: [
+          { accountId: customers[customer]!.id, direction: Direction.DEBIT, amount: AMOUNT },
+          { accountId: merchant.id, direction: Direction.CREDIT, amount: AMOUNT },
+        ],
+        externalRef: order,
+        metadata: { merchant_id: MERCHANT, order_reference: order, customer_id: `customer-${customer}` },
+      })),
+    });
+    results.forEach((r, j) => {
+      if (r.outcome.case !== "transactionId") throw new Error(`payment ${from + j} failed`);
+      payments.push({ transactionId: r.outcome.value, ...batch[j]! });
+    });
+  }
+  await loyalty.configureProgram({
+    idempotencyKey: randomUUID(),
+    program: {
+      name: "Bench club",
+      currency: "EUR",
+      pointsPerUnit: "1",
+      pointsRounding: PointsRounding.DOWN,
+      pointsExpiry: PointsExpiry.NEVER,
+      shortfallPolicy: ShortfallPolicy.ALLOW_NEGATIVE_BALANCE,
+    },
+  });
+  const cards: string[] = [];
+  for (let i = 0; i < REQUESTERS; i++) {
+    const number = `BENCH-${i}`;
+    const { card } = await loyalty.enrollCard({
+      idempotencyKey: randomUUID(),
+      customerRef: `customer-${i}`,
+      cardNumber: number,
+      qrPayload: `qr:${number}`,
+    });
+    cards.push(card!.id);
+  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < payments.length) {
+        const p = payments[next++]!;
+        await loyalty.earnPoints({
+          idempotencyKey: randomUUID(),
+          cardId: cards[p.customer]!,
+          orderReference: p.order,
+          purchaseAmount: AMOUNT,
+          currency: "EUR",
+        });
+      }
+    }),
+  );
+  await refundsAdmin.setApprovalPolicy({
+    idempotencyKey: randomUUID(),
+    policy: {
+      merchantId: MERCHANT,
+      currency: "EUR",
+      bands: [{ minAmount: "0", approvalsRequired: 0 }],
+      approvalTtlSeconds: 3600n,
+    },
+    reason: "benchmark: every refund approves itself",
+  });
+
+  // Completion as a consumer sees it: the refund's SUCCEEDED event on refunds.events.
+  const waiting = new Map<string, (status: RefundStatus) => void>();
+  const early = new Map<string, RefundStatus>();
+  const events = await bus.subscribe({
+    groupId: `bench-refunds-${NAMESPACE}`,
+    topics: ["refunds.events"],
+    fromBeginning: false,
+    handle: async (message) => {
+      if (message.headers["event-type"] !== RefundStatusChangedSchema.typeName) return;
+      const event = payloadAs(decodeEnvelope(message.value), RefundStatusChangedSchema);
+      if (
+        !event ||
+        (event.toStatus !== RefundStatus.SUCCEEDED &&
+          event.toStatus !== RefundStatus.FAILED &&
+          event.toStatus !== RefundStatus.REQUIRES_ATTENTION)
+      )
+        return;
+      const resolve = waiting.get(message.key);
+      if (resolve) resolve(event.toStatus);
+      else early.set(message.key, event.toStatus);
+    },
+  });
+  // Let the group settle on its partitions before the first refund's events are published.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+
+  const requesters = Array.from({ length: REQUESTERS }, (_, i) =>
+    client(RefundService, refundsServer.url, "staff", `clerk-${i}`),
+  );
+  let cursor = 0;
+  const run = async (count: number) => {
+    const end = cursor + count;
+    const latencies: number[] = [];
+    let failures = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      requesters.map(async (requester) => {
+        while (cursor < end) {
+          const p = payments[cursor++]!;
+          const sent = performance.now();
+          const { refund } = await requester.requestRefund({
+            idempotencyKey: randomUUID(),
+            originalTransactionId: p.transactionId,
+            amount: AMOUNT,
+            currency: "EUR",
+            reasonCode: ReasonCode.RETURN,
+          });
+          const status =
+            early.get(refund!.id) ??
+            (await new Promise<RefundStatus>((resolve) => waiting.set(refund!.id, resolve)));
+          waiting.delete(refund!.id);
+          latencies.push(performance.now() - sent);
+          if (status !== RefundStatus.SUCCEEDED) failures++;
+        }
+      }),
+    );
+    return { seconds: (performance.now() - t0) / 1000, latencies: latencies.sort((a, b) => a - b), failures };
+  };
+
+  say(`warm-up: ${WARMUP} refunds`);
+  await run(WARMUP);
+  say(`measuring: ${REFUNDS} refunds, ${REQUESTERS} requesters`);
+  const load = loadavg()[0]!;
+  const result = await run(REFUNDS);
+  await events.stop();
+
+  const admin = await createDatabasePool(db.adminUrl, { maximumPoolSize: 2 });
+  const server = await admin.one(sql.unsafe`
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+    FROM (SELECT extract(epoch FROM completed_at - created_at) * 1000 AS ms FROM refunds.refunds WHERE status = 'succeeded') s
+  `);
+  const reversals = await admin.oneFirst(
+    sql.unsafe`SELECT count(*) FROM ledger.transactions WHERE kind = 'reversal'`,
+  );
+  const refunded = await admin.oneFirst(
+    sql.unsafe`SELECT count(*) FROM ledger.transactions WHERE status = 'refunded'`,
+  );
+  const points = await admin.oneFirst(sql.unsafe`SELECT coalesce(sum(points_balance), 0) FROM loyalty.cards`);
+  await admin.end();
+
+  const fmt = (n: number) =>
+    n.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+  console.log(
+    `| requesters | refunds | refunds/s | p50 ms | p99 ms | server p50 ms | server p99 ms | failures |`,
+  );
+  console.log(`|---:|---:|---:|---:|---:|---:|---:|---:|`);
+  console.log(
+    `| ${REQUESTERS} | ${REFUNDS} | ${fmt(REFUNDS / result.seconds)} | ${fmt(percentile(result.latencies, 50))} | ${fmt(percentile(result.latencies, 99))} | ${fmt(Number(server["p50"]))} | ${fmt(Number(server["p99"]))} | ${result.failures} |`,
+  );
+  console.log("");
+  console.log(
+    `After the run: ${reversals} reversals and ${refunded} REFUNDED transactions for ${total} refunds; loyalty points left on the cards: ${points}. ` +
+      `${cpus().length} cores (${cpus()[0]?.model.trim()}), load average ${load.toFixed(2)} when the measured run began.`,
+  );
+} finally {
+  for (const child of children) child.kill("SIGTERM");
+  await bus.close();
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await db.drop();
+}
