@@ -3,7 +3,6 @@
 // Writes the figures to the "## Loyalty" section of docs/benchmarks.md.
 //   BENCH_SECONDS     length of each measured run (default 15)
 //   BENCH_TERMINALS   comma-separated terminal counts (default 16,64)
-//   BENCH_PROFILE=1   write a CPU profile of the service to ./loyalty-bench-profiles (no report)
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
@@ -26,7 +25,6 @@ import { runLoad, type LoadResult } from "./load-runner.js";
 
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? "15");
 const TERMINALS = (process.env["BENCH_TERMINALS"] ?? "16,64").split(",").map(Number);
-const PROFILE = process.env["BENCH_PROFILE"] === "1";
 const CARDS_PER_TERMINAL = 16;
 const STAFF = 8;
 const MERCHANT = "bench-merchant";
@@ -239,7 +237,7 @@ async function main(): Promise<void> {
     await admin.end();
     const checks = `After the runs: ${fmt(Number(books["earns"]))} POINTS_EARNED and ${fmt(Number(books["stamps"]))} STAMP_ADDED rows; cards whose balance differs from the sum of their rows: ${String(books["cards_off"])}.`;
     const section = report(rows, checks);
-    if (!PROFILE) await writeReport(section);
+    await writeReport(section);
     console.log(section);
   } finally {
     server?.kill("SIGTERM");
