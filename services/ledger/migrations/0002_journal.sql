@@ -69,7 +69,7 @@ CREATE TABLE entries (
   CONSTRAINT entry_balance_moves_by_amount CHECK (abs(balance_after_minor - balance_before_minor) = amount_minor)
 );
 CREATE INDEX entries_by_transaction ON entries (transaction_id);
-CREATE INDEX entries_by_account_time ON entries (account_id, posted_at);
+CREATE INDEX entries_by_account_time ON entries (account_id, posted_at, account_version);
 CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE ON entries
   FOR EACH ROW EXECUTE FUNCTION refuse_append_only_change();
 CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON entries
