@@ -5,7 +5,8 @@ import type { ServiceDefinition, ServiceDeps, ServiceParts } from "@money/runtim
 import { auditConfigFrom, type AuditConfig } from "./config.js";
 import { startIngester } from "./events/audit-ingester.js";
 import { CheckpointScheduler } from "./events/checkpoint-scheduler.js";
-import { QueryRecorder } from "./events/query-recorder.js";
+import { startCompletenessMonitor } from "./events/completeness-monitor.js";
+import { OwnAuditEvents } from "./events/own-audit-events.js";
 import { AUDIT_ACCESS } from "./rpc/access-policy.js";
 import { auditHandlers } from "./rpc/audit-handlers.js";
 import { AUDIT_ERROR_CODES } from "./rpc/error-codes.js";
@@ -19,7 +20,7 @@ export interface AuditParts extends ServiceParts {
 /** Wires the audit service on the platform's dependencies. */
 export function buildAudit(deps: ServiceDeps): AuditParts {
   const config = auditConfigFrom(deps.env, deps.log);
-  const queries = new QueryRecorder(deps.pool, deps.outbox, config.eventsTopic);
+  const own = new OwnAuditEvents(deps.pool, deps.outbox, config.eventsTopic);
   const checkpoints = new CheckpointScheduler(
     deps.pool,
     {
@@ -32,31 +33,43 @@ export function buildAudit(deps: ServiceDeps): AuditParts {
     config.checkpointIntervalMs,
     deps.log,
   );
-  let ingester: Subscription | undefined;
+  const subscriptions: Subscription[] = [];
   return {
     config,
     checkpoints,
-    routes: (router) => router.service(AuditService, auditHandlers({ deps, config, queries })),
+    routes: (router) => router.service(AuditService, auditHandlers({ deps, config, own })),
     async start() {
       // The standard topics exist already; configured ones (tests, benchmarks) may not.
       await deps.bus.ensureTopics([
         { topic: config.eventsTopic, partitions: 6 },
         { topic: config.checkpointsTopic, partitions: 1 },
       ]);
-      ingester = await startIngester({
-        bus: deps.bus,
-        pool: deps.pool,
-        log: deps.log,
-        topic: config.eventsTopic,
-        consumer: config.consumerGroup,
-        maxBatchSize: config.maxBatchSize,
-      });
+      subscriptions.push(
+        await startIngester({
+          bus: deps.bus,
+          pool: deps.pool,
+          log: deps.log,
+          topic: config.eventsTopic,
+          consumer: config.consumerGroup,
+          maxBatchSize: config.maxBatchSize,
+        }),
+      );
+      if (config.completenessTopics.length > 0) {
+        subscriptions.push(
+          await startCompletenessMonitor({
+            bus: deps.bus,
+            pool: deps.pool,
+            topics: config.completenessTopics,
+            consumer: config.completenessGroup,
+          }),
+        );
+      }
       checkpoints.start();
       deps.log.info({ origin: config.origin, verifierKey: config.verifierKey }, "audit log ready");
     },
     async stop() {
       await checkpoints.stop();
-      await ingester?.stop();
+      for (const subscription of subscriptions.splice(0)) await subscription.stop();
     },
   };
 }

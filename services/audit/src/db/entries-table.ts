@@ -168,15 +168,6 @@ export async function queryLeaves(
   return rows.map(toLeaf);
 }
 
-/** The IP and user agent refs on the entries a principal acted in. */
-export async function refsSeenWith(db: CommonQueryMethods, principalId: string): Promise<Uint8Array[]> {
-  const rows = await db.anyFirst(sql.unsafe`
-    SELECT DISTINCT ref FROM entries, LATERAL (VALUES (ip_ref), (user_agent_ref)) AS r(ref)
-    WHERE principal_id = ${principalId} AND ref IS NOT NULL
-  `);
-  return rows.map((ref) => new Uint8Array(ref as Buffer));
-}
-
 function toLeaf(row: Record<string, unknown>): StoredLeaf {
   return {
     sequence: Number(row["sequence"]),

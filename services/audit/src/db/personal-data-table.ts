@@ -122,3 +122,22 @@ export async function erasePersonalRecords(
   `);
   return erased.length;
 }
+
+/**
+ * The IP and user-agent refs on entries where `principalId` acted and on no
+ * entry of anyone else: what belongs to that person alone.
+ */
+export async function refsOnlySeenWith(db: CommonQueryMethods, principalId: string): Promise<Uint8Array[]> {
+  const rows = await db.anyFirst(sql.unsafe`
+    WITH mine AS (
+      SELECT DISTINCT ref FROM entries, LATERAL (VALUES (ip_ref), (user_agent_ref)) AS r(ref)
+      WHERE principal_id = ${principalId} AND ref IS NOT NULL
+    )
+    SELECT ref FROM mine
+    WHERE NOT EXISTS (
+      SELECT 1 FROM entries e
+      WHERE (e.ip_ref = mine.ref OR e.user_agent_ref = mine.ref) AND e.principal_id <> ${principalId}
+    )
+  `);
+  return rows.map((ref) => new Uint8Array(ref as Buffer));
+}

@@ -1,7 +1,10 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
-import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
+  CheckCompletenessResponseSchema,
+  CompletenessGapSchema,
+  ErasePersonalDataResponseSchema,
   ExportBundleResponseSchema,
   GetConsistencyProofResponseSchema,
   GetEntryResponseSchema,
@@ -21,28 +24,26 @@ import { getEntry } from "../domain/proofs/get-entry.js";
 import { getLatestCheckpoint } from "../domain/proofs/get-latest-checkpoint.js";
 import { objectHistory } from "../domain/query/object-history.js";
 import { queryEvents } from "../domain/query/query-events.js";
-import type { QueryRecorder } from "../events/query-recorder.js";
+import { checkCompleteness } from "../domain/completeness/check-completeness.js";
+import { erasePersonalData } from "../domain/personal-data/erase-personal-data.js";
+import type { OwnAuditEvents } from "../events/own-audit-events.js";
 import { AUDIT_ERROR_CODES } from "./error-codes.js";
 import { checkpointToWire, recordToWire } from "./record-mapper.js";
 
 export interface AuditHandlerDeps {
   readonly deps: ServiceDeps;
   readonly config: AuditConfig;
-  readonly queries: QueryRecorder;
+  readonly own: OwnAuditEvents;
 }
 
 /**
  * Thin handlers: record the auditor's call in the trail, map the request to
  * a use case, map the result back.
  */
-export function auditHandlers({
-  deps,
-  config,
-  queries,
-}: AuditHandlerDeps): Partial<ServiceImpl<typeof AuditService>> {
+export function auditHandlers({ deps, config, own }: AuditHandlerDeps): ServiceImpl<typeof AuditService> {
   const { pool } = deps;
   const audited = (ctx: HandlerContext, query: JsonObject, reason = "") =>
-    queries.record(callerOf(ctx), ctx.method.name, query, reason);
+    own.queried(callerOf(ctx), ctx.method.name, query, reason);
 
   return {
     async getEntry(req, ctx) {
@@ -158,8 +159,50 @@ export function auditHandlers({
         throw error;
       }
     },
+
+    async checkCompleteness(req, ctx) {
+      const before = dateOf(req.occurredBefore) ?? new Date(Date.now() - COMPLETENESS_LAG_MS);
+      await audited(ctx, { occurred_before: before.toISOString() }, req.reason);
+      const report = await checkCompleteness(pool, before);
+      return create(CheckCompletenessResponseSchema, {
+        domainEventsChecked: BigInt(report.checked),
+        gaps: report.gaps.map((gap) =>
+          create(CompletenessGapSchema, {
+            topic: gap.topic,
+            eventId: gap.eventId,
+            eventType: gap.eventType,
+            producer: gap.producer,
+            aggregateType: gap.aggregateType,
+            aggregateId: gap.aggregateId,
+            occurredAt: timestampFromDate(gap.occurredAt),
+          }),
+        ),
+      });
+    },
+
+    async erasePersonalData(req, ctx) {
+      const erased = await erasePersonalData(pool, {
+        customerRef: req.customerRef,
+        ips: req.ips,
+        userAgents: req.userAgents,
+      });
+      await own.erased(
+        callerOf(ctx),
+        erased,
+        {
+          customer: req.customerRef !== "",
+          ips: String(req.ips.length),
+          user_agents: String(req.userAgents.length),
+        },
+        req.reason,
+      );
+      return create(ErasePersonalDataResponseSchema, { erased });
+    },
   };
 }
+
+/** How far the trail may lag the domain topics before a missing record counts as a gap. */
+const COMPLETENESS_LAG_MS = 60_000;
 
 /** A uint64 from the wire as a number; log sizes stay far below 2^53. */
 function safeNumber(value: bigint, name: string): number {

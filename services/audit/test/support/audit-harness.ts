@@ -129,7 +129,8 @@ export async function startAudit(options: AuditHarnessOptions = {}): Promise<Aud
           httpVersion: "1.1",
           interceptors: [
             (next) => async (req) => {
-              req.header.set("authorization", `Bearer ${await mintToken({ sub: subject, role })}`);
+              const deviceId = role === "terminal" ? subject : undefined;
+              req.header.set("authorization", `Bearer ${await mintToken({ sub: subject, role, deviceId })}`);
               req.header.set("user-agent", "auditor-console/2.0");
               return next(req);
             },

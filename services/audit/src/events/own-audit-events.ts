@@ -7,30 +7,43 @@ import { AuditActorSchema, AuditEventSchema } from "@money/proto/events/v1/audit
 import type { Caller } from "@money/rpc";
 
 /**
- * Records every query an auditor makes as an audit event of its own
- * (action "audit.queried"), through the outbox to the audit topic, which the
- * service then ingests like any other event: who looked at what is itself in
+ * The audit service's own audit events: every query an auditor makes
+ * ("audit.queried") and every erasure ("personal_data.erased"), written
+ * through the outbox to the audit topic, which the service then ingests like
+ * any other event. Who looked at what, and who erased what, is itself in
  * the tamper-evident trail.
  */
-export class QueryRecorder {
+export class OwnAuditEvents {
   constructor(
     private readonly pool: DatabasePool,
     private readonly outbox: OutboxWriter,
     private readonly topic: string,
   ) {}
 
-  /**
-   * Writes the event before the answer is computed: a query that cannot be
-   * recorded is not answered.
-   */
-  async record(caller: Caller, method: string, query: JsonObject, reason: string): Promise<void> {
+  /** Written before the answer is computed: a query that cannot be recorded is not answered. */
+  queried(caller: Caller, method: string, query: JsonObject, reason: string): Promise<void> {
+    return this.record(caller, "audit.queried", "audit_query", { method, ...query }, reason);
+  }
+
+  /** Says how many side rows went, never which values. */
+  erased(caller: Caller, erased: number, what: JsonObject, reason: string): Promise<void> {
+    return this.record(caller, "personal_data.erased", "personal_data", { erased, ...what }, reason);
+  }
+
+  private async record(
+    caller: Caller,
+    action: string,
+    objectType: string,
+    after: JsonObject,
+    reason: string,
+  ): Promise<void> {
     const occurredAt = new Date();
     const eventId = randomUUID();
     const event = create(AuditEventSchema, {
       eventId,
       service: "audit",
-      action: "audit.queried",
-      objectType: "audit_query",
+      action,
+      objectType,
       objectId: eventId,
       actor: create(AuditActorSchema, {
         principalId: caller.principalId,
@@ -39,7 +52,7 @@ export class QueryRecorder {
         ip: caller.ip ?? "",
         userAgent: caller.userAgent ?? "",
       }),
-      after: { method, ...query },
+      after,
       reason,
       occurredAt: timestampFromDate(occurredAt),
       correlationId: caller.requestId,
@@ -51,7 +64,7 @@ export class QueryRecorder {
           topic: this.topic,
           schema: AuditEventSchema,
           payload: event,
-          aggregateType: "audit_query",
+          aggregateType: objectType,
           aggregateId: eventId,
           occurredAt,
           eventId,
