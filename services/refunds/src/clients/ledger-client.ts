@@ -1,5 +1,5 @@
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { LedgerService, TransactionKind, TransactionStatus } from "@money/proto/ledger/v1/ledger_pb";
 import { DEV_TOKEN_SECRET, mintToken } from "@money/rpc";
 import type { LedgerGateway, OriginalTransaction } from "../domain/original-transaction.js";
@@ -40,13 +40,26 @@ const KIND: Readonly<Record<number, OriginalTransaction["kind"]>> = {
  */
 export class LedgerClient implements LedgerGateway {
   private readonly client: Client<typeof LedgerService>;
+  /** One HTTP/2 connection for every call, closed with the service. */
+  private readonly session: Http2SessionManager;
   private token: { value: Promise<string>; renewAt: number } | undefined;
 
   constructor(private readonly options: LedgerClientOptions) {
+    this.session = new Http2SessionManager(options.baseUrl, { idleConnectionTimeoutMs: 60_000 });
     this.client = createClient(
       LedgerService,
-      createConnectTransport({ baseUrl: options.baseUrl, httpVersion: "2", useBinaryFormat: true }),
+      createConnectTransport({
+        baseUrl: options.baseUrl,
+        httpVersion: "2",
+        useBinaryFormat: true,
+        sessionManager: this.session,
+      }),
     );
+  }
+
+  /** Closes the connection to the ledger. */
+  close(): void {
+    this.session.abort();
   }
 
   /** The client as configured by the environment: LEDGER_URL, AUTH_JWT_SECRET (dev secret outside production). */

@@ -28,6 +28,8 @@ export interface OriginalTransaction {
 export interface LedgerGateway {
   /** Errors: ORIGINAL_NOT_FOUND, LEDGER_UNAVAILABLE. */
   getTransaction(transactionId: string): Promise<OriginalTransaction>;
+  /** Releases its connections, when the service stops. */
+  close?(): void;
 }
 
 /** The metadata keys of a ledger transaction the refunds service reads. */

@@ -5,7 +5,7 @@ import type { RefundsContext } from "../domain/refunds-context.js";
 import type { ReplyOutcome as Outcome } from "../domain/saga/saga-decision.js";
 import { advanceSaga } from "../domain/saga/run-saga.js";
 import { filteredBus } from "../saga-protocol/message-filter.js";
-import { groupName, stepFromWire } from "../saga-protocol/saga-messages.js";
+import { groupName, sagaStartsFromBeginning, stepFromWire } from "../saga-protocol/saga-messages.js";
 
 /**
  * Consumes the participants' replies on refunds.replies through the refunds
@@ -17,10 +17,14 @@ export function subscribeSagaReplies(
   context: RefundsContext,
   namespace: string,
 ): Promise<Subscription> {
-  const bus = filteredBus(deps.bus, (message) => {
-    if (message.headers["event-type"] !== RefundSagaReplySchema.typeName) return false;
-    return payloadAs(decodeEnvelope(message.value), RefundSagaReplySchema)?.namespace === namespace;
-  });
+  const bus = filteredBus(
+    deps.bus,
+    (message) => {
+      if (message.headers["event-type"] !== RefundSagaReplySchema.typeName) return false;
+      return payloadAs(decodeEnvelope(message.value), RefundSagaReplySchema)?.namespace === namespace;
+    },
+    { fromBeginning: sagaStartsFromBeginning(deps.env) },
+  );
   return subscribeThroughInbox({
     bus,
     pool: deps.pool,

@@ -51,3 +51,19 @@ export function sagaNamespace(env: NodeJS.ProcessEnv): string {
 export function groupName(base: string, namespace: string): string {
   return namespace === "default" ? base : `${base}.${namespace}`;
 }
+
+/**
+ * Where a saga consumer group with no committed offset starts
+ * (REFUNDS_SAGA_START_AT): "earliest" (the default) reads every saga message
+ * still on the topic, so nothing sent before the group first joined is
+ * missed; "latest" skips the topic's history, for a namespace that starts
+ * afresh on a busy cluster (a test run). Nothing is lost either way that the
+ * saga cannot recover: an unanswered command is sent again at its deadline.
+ */
+export function sagaStartsFromBeginning(env: NodeJS.ProcessEnv): boolean {
+  const start = env["REFUNDS_SAGA_START_AT"] ?? "earliest";
+  if (start !== "earliest" && start !== "latest") {
+    throw new Error(`REFUNDS_SAGA_START_AT must be earliest or latest, not ${start}`);
+  }
+  return start === "earliest";
+}

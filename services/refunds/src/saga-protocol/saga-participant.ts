@@ -12,7 +12,7 @@ import {
 import { DomainError, runIdempotentIn } from "@money/rpc";
 import type { ServiceDeps } from "@money/runtime";
 import { filteredBus } from "./message-filter.js";
-import { groupName, sagaNamespace, stepFromWire } from "./saga-messages.js";
+import { groupName, sagaNamespace, sagaStartsFromBeginning, stepFromWire } from "./saga-messages.js";
 
 /** What a participant's step reports on success: the reply's result. */
 export type StepResult = RefundSagaReply["result"];

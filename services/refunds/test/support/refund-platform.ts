@@ -101,7 +101,8 @@ export class RefundPlatform {
 
   /** The environment every service of this platform shares, with the saga namespace. */
   get env(): Record<string, string> {
-    return { REFUNDS_SAGA_NAMESPACE: this.namespace };
+    // A fresh namespace has no history worth reading on a broker other runs share.
+    return { REFUNDS_SAGA_NAMESPACE: this.namespace, REFUNDS_SAGA_START_AT: "latest" };
   }
 
   /** The refunds service's environment, as a child process would get it too. */

@@ -93,7 +93,7 @@ export function decide(
         return { ignored: `${input.step} was sent again since` };
       return resend(
         row,
-        `DEADLINE_EXCEEDED: no reply to attempt ${row.attempts} within ${settings.stepTimeoutMs} ms`,
+        `DEADLINE_EXCEEDED: no reply to attempt ${row.attempts} by ${row.deadlineAt?.toISOString() ?? "its deadline"}`,
         settings,
       );
     case "retry_due":
