@@ -43,6 +43,7 @@ export function buildAudit(deps: ServiceDeps): AuditParts {
       await deps.bus.ensureTopics([
         { topic: config.eventsTopic, partitions: 6 },
         { topic: config.checkpointsTopic, partitions: 1 },
+        ...config.completenessTopics.map((topic) => ({ topic, partitions: 6 })),
       ]);
       subscriptions.push(
         await startIngester({
@@ -59,6 +60,7 @@ export function buildAudit(deps: ServiceDeps): AuditParts {
           await startCompletenessMonitor({
             bus: deps.bus,
             pool: deps.pool,
+            log: deps.log,
             topics: config.completenessTopics,
             consumer: config.completenessGroup,
           }),

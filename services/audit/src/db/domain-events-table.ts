@@ -11,14 +11,26 @@ export interface DomainEventRow {
   readonly occurredAt: Date;
 }
 
-export async function insertDomainEvent(
+/** Records domain events; one seen before (a replay) is left as it is. */
+export async function insertDomainEvents(
   tx: DatabaseTransactionConnection,
-  event: DomainEventRow,
+  events: readonly DomainEventRow[],
 ): Promise<void> {
+  if (events.length === 0) return;
   await tx.query(sql.unsafe`
     INSERT INTO domain_events (event_id, topic, event_type, producer, aggregate_type, aggregate_id, occurred_at)
-    VALUES (${event.eventId}, ${event.topic}, ${event.eventType}, ${event.producer}, ${event.aggregateType},
-            ${event.aggregateId}, ${event.occurredAt.toISOString()})
+    SELECT * FROM ${sql.unnest(
+      events.map((e) => [
+        e.eventId,
+        e.topic,
+        e.eventType,
+        e.producer,
+        e.aggregateType,
+        e.aggregateId,
+        e.occurredAt.toISOString(),
+      ]),
+      ["uuid", "text", "text", "text", "text", "text", "timestamptz"],
+    )}
     ON CONFLICT (event_id) DO NOTHING
   `);
 }
