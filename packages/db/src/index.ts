@@ -1,5 +1,6 @@
 export { createDatabasePool, type PoolOptions } from "./pool.js";
 export {
+  afterCommit,
   inTransaction,
   isRetryableConflict,
   type Isolation,

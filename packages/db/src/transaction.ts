@@ -15,6 +15,19 @@ export function isRetryableConflict(error: unknown): boolean {
   return typeof code === "string" && code.startsWith("40");
 }
 
+/** Callbacks to run once the transaction they were registered in has committed. */
+const commitHooks = new WeakMap<DatabaseTransactionConnection, Array<() => void>>();
+
+/**
+ * Runs `hook` after `tx` commits (never if it rolls back or is retried), for
+ * side effects that must not run inside a transaction, such as waking the
+ * outbox relay. Works for transactions opened by `inTransaction`; elsewhere
+ * the hook never runs.
+ */
+export function afterCommit(tx: DatabaseTransactionConnection, hook: () => void): void {
+  commitHooks.get(tx)?.push(hook);
+}
+
 const ISOLATION_SQL = {
   "read committed": sql.fragment`READ COMMITTED`,
   "repeatable read": sql.fragment`REPEATABLE READ`,
@@ -37,13 +50,17 @@ export async function inTransaction<T>(
   const isolation = options.isolation ?? "serializable";
   const retries = options.retries ?? 10;
   for (let attempt = 0; ; attempt++) {
+    const hooks: Array<() => void> = [];
     try {
-      return await pool.transaction(async (tx: DatabaseTransactionConnection) => {
+      const result = await pool.transaction(async (tx: DatabaseTransactionConnection) => {
+        commitHooks.set(tx, hooks);
         if (isolation !== "read committed") {
           await tx.query(sql.unsafe`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[isolation]}`);
         }
         return handler(tx);
       }, 0);
+      for (const hook of hooks) hook();
+      return result;
     } catch (error) {
       if (!isRetryableConflict(error) || attempt >= retries) throw error;
       await sleep(Math.random() * Math.min(50, 2 ** attempt));

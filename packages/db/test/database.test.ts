@@ -3,6 +3,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  afterCommit,
   createDatabasePool,
   inTransaction,
   provisionServiceDatabase,
@@ -107,5 +108,20 @@ describe("a service's database", () => {
     expect(await alpha.oneFirst(sql.unsafe`SELECT counter FROM amounts WHERE amount = '0.1'`)).toBe(
       "9007199254741001",
     );
+  });
+
+  it("runs commit hooks once after a commit, and never after a rollback", async () => {
+    const ran: string[] = [];
+    await inTransaction(alpha, async (tx) => {
+      afterCommit(tx, () => ran.push("committed"));
+      expect(ran).toEqual([]);
+    });
+    await expect(
+      inTransaction(alpha, async (tx) => {
+        afterCommit(tx, () => ran.push("rolled back"));
+        throw new Error("refused");
+      }),
+    ).rejects.toThrow("refused");
+    expect(ran).toEqual(["committed"]);
   });
 });

@@ -1,5 +1,5 @@
 import type { DescMessage } from "@bufbuild/protobuf";
-import { sql, type DatabaseTransactionConnection } from "@money/db";
+import { afterCommit, sql, type DatabaseTransactionConnection } from "@money/db";
 import type { EventEnvelope } from "@money/proto/events/v1/envelope_pb";
 import { encodeEnvelope, envelopeOf, type NewEvent } from "./envelope.js";
 
@@ -9,7 +9,18 @@ import { encodeEnvelope, envelopeOf, type NewEvent } from "./envelope.js";
  * them afterwards.
  */
 export class OutboxWriter {
+  private readonly committedListeners = new Set<() => void>();
+
   constructor(private readonly producer: string) {}
+
+  /** Calls `listener` each time a transaction that wrote events has committed (the relay's wake-up). */
+  onCommitted(listener: () => void): void {
+    this.committedListeners.add(listener);
+  }
+
+  private notifyAfterCommit(tx: DatabaseTransactionConnection): void {
+    for (const listener of this.committedListeners) afterCommit(tx, listener);
+  }
 
   async write<Desc extends DescMessage>(
     tx: DatabaseTransactionConnection,
@@ -21,6 +32,7 @@ export class OutboxWriter {
       VALUES (${envelope.eventId}, ${event.topic}, ${event.aggregateId}, ${envelope.eventType},
               ${sql.binary(Buffer.from(encodeEnvelope(envelope)))})
     `);
+    this.notifyAfterCommit(tx);
     return envelope;
   }
 
@@ -47,6 +59,7 @@ export class OutboxWriter {
         ["uuid", "text", "text", "text", "bytea"],
       )} WITH ORDINALITY AS e(event_id, topic, message_key, event_type, payload, n) ORDER BY n
     `);
+    this.notifyAfterCommit(tx);
     return envelopes;
   }
 }

@@ -1,23 +1,33 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import pg from "pg";
 import { inTransaction, sql, type DatabasePool } from "@money/db";
 import type { EventBus } from "./bus/event-bus.js";
+import type { OutboxWriter } from "./outbox.js";
 
 export interface RelayOptions {
   pool: DatabasePool;
   bus: EventBus;
-  /** Schema whose outbox this relay drains; names the NOTIFY channel. */
+  /** Schema whose outbox this relay drains (for logs). */
   schema: string;
-  /** Connection URL for LISTEN; without it the relay only polls. */
-  listenUrl?: string;
+  /**
+   * Wake the relay whenever this writer's transactions commit events, so
+   * they go out at once instead of at the next poll.
+   */
+  wakeOn?: OutboxWriter;
   batchSize?: number;
-  /** Poll interval when no notification arrives (missed NOTIFY, no listener). */
+  /**
+   * Poll interval when nothing woke the relay: events written by another
+   * process, or left behind by a crash.
+   */
   idlePollMs?: number;
   onError?: (error: unknown) => void;
 }
 
 /**
  * Publishes the outbox to the bus in id order and marks what it published.
+ *
+ * It is woken in-process right after a transaction that wrote events
+ * commits (no LISTEN/NOTIFY: a NOTIFY takes a lock at commit that would
+ * serialise every writer), and polls as a backstop.
  *
  * Delivery is at-least-once by design: the relay publishes and then marks,
  * so a crash between the two publishes the batch again on restart and
@@ -29,21 +39,27 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: () => void = () => {};
-  /** A NOTIFY arrived since the current pass began: its rows may not be in that pass. */
-  private notified = false;
-  private listener: pg.Client | undefined;
+  /** A wake-up arrived since the current pass began: its rows may not be in that pass. */
+  private poked = false;
   private readonly batchSize: number;
   private readonly idlePollMs: number;
 
   constructor(private readonly options: RelayOptions) {
     this.batchSize = options.batchSize ?? 500;
-    this.idlePollMs = options.idlePollMs ?? 1_000;
+    this.idlePollMs = options.idlePollMs ?? 250;
+    options.wakeOn?.onCommitted(() => this.poke());
+  }
+
+  /** Asks for a pass now: events were just committed. */
+  poke(): void {
+    // Remembered as well as signalled: during a pass nobody waits on wake().
+    this.poked = true;
+    this.wake();
   }
 
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    if (this.options.listenUrl) await this.listen(this.options.listenUrl);
     this.loop = this.run();
   }
 
@@ -54,8 +70,6 @@ export class OutboxRelay {
     this.wake();
     await this.loop;
     await this.relayOnce().catch((error: unknown) => this.options.onError?.(error));
-    await this.listener?.end().catch(() => {});
-    this.listener = undefined;
   }
 
   /** Publishes one batch; returns how many events it published (0 if another relay holds the lock). */
@@ -97,7 +111,7 @@ export class OutboxRelay {
     let failures = 0;
     while (this.running) {
       let published: number;
-      this.notified = false;
+      this.poked = false;
       try {
         published = await this.relayOnce();
         failures = 0;
@@ -113,26 +127,12 @@ export class OutboxRelay {
 
   private idle(): Promise<void> {
     return new Promise((resolve) => {
-      if (!this.running || this.notified) return resolve();
+      if (!this.running || this.poked) return resolve();
       const timer = setTimeout(resolve, this.idlePollMs);
       this.wake = () => {
         clearTimeout(timer);
         resolve();
       };
     });
-  }
-
-  private async listen(url: string): Promise<void> {
-    const client = new pg.Client({ connectionString: url });
-    client.on("notification", () => {
-      // Remembered as well as signalled: during a pass nobody waits on wake().
-      this.notified = true;
-      this.wake();
-    });
-    // A lost listener connection only slows the relay down to polling.
-    client.on("error", (error) => this.options.onError?.(error));
-    await client.connect();
-    await client.query(`LISTEN ${this.options.schema}_outbox`);
-    this.listener = client;
   }
 }

@@ -33,7 +33,8 @@ let pool: DatabasePool;
 let bus: KafkaBus;
 let relay: OutboxRelay;
 let subscription: Subscription | undefined;
-const recorder = new AuditRecorder("ledger", new OutboxWriter("ledger"));
+const outbox = new OutboxWriter("ledger");
+const recorder = new AuditRecorder("ledger", outbox);
 /** Every audit.events record seen, by the event id in its headers. */
 const received = new Map<string, { message: IncomingMessage; envelope: EventEnvelope }[]>();
 
@@ -58,7 +59,7 @@ beforeAll(async () => {
       received.set(eventId, [...copies, { message, envelope: decodeEnvelope(message.value) }]);
     },
   });
-  relay = new OutboxRelay({ pool, bus, schema: "ledger", listenUrl: serviceUrl, idlePollMs: 250 });
+  relay = new OutboxRelay({ pool, bus, schema: "ledger", wakeOn: outbox, idlePollMs: 250 });
   await relay.start();
 }, 60_000);
 

@@ -182,7 +182,7 @@ function newRelay(relayBus: EventBus = bus): OutboxRelay {
     pool: producer,
     bus: relayBus,
     schema: "producer",
-    listenUrl: producerUrl,
+    wakeOn: outbox,
     idlePollMs: 250,
     onError: (error) => relayErrors.push(error),
   });

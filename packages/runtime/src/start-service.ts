@@ -28,7 +28,7 @@ export interface ServiceConfig {
   roles: boolean;
   servicePassword: string;
   poolSize: number;
-  /** LISTEN for outbox notifications (real Postgres); otherwise the relay polls. */
+  /** Wake the outbox relay as soon as this service commits events; otherwise it only polls. */
   listen: boolean;
   relayIdlePollMs?: number;
   trustProxy?: boolean;
@@ -74,8 +74,8 @@ export async function startService(
     pool,
     bus: config.bus,
     schema: definition.name,
-    ...(config.listen ? { listenUrl: serviceUrl } : {}),
-    idlePollMs: config.relayIdlePollMs ?? (config.listen ? 1_000 : 50),
+    ...(config.listen ? { wakeOn: outbox } : {}),
+    idlePollMs: config.relayIdlePollMs ?? (config.listen ? 250 : 50),
     onError: (error) => log.warn({ err: error }, "outbox relay failed; retrying"),
   });
   await relay.start();

@@ -41,40 +41,66 @@ export async function tokenVerifierFromEnv(env: NodeJS.ProcessEnv = process.env)
   return createTokenVerifier(createSecretKey(Buffer.from(secret, "utf8")), ["HS256"]);
 }
 
+/** Verified tokens kept, so a terminal's stream of calls pays for one signature check. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+type SignatureCheck = { ok: true; claims: TokenClaims; expiresAtMs: number } | { ok: false; why: string };
+
+/**
+ * Verifies tokens signed with `key`. A verified token is remembered until it
+ * expires (at most VERIFIED_CACHE_SIZE of them, oldest dropped first): its
+ * claims cannot change, and checking an HMAC or signature on every call of
+ * a busy terminal is the largest cost of a small RPC.
+ */
 export function createTokenVerifier(
   key: KeyObject | Awaited<ReturnType<typeof importSPKI>>,
   algorithms: string[],
 ): TokenVerifier {
+  const verified = new Map<string, { claims: TokenClaims; expiresAtMs: number }>();
+
+  async function checkSignature(token: string): Promise<SignatureCheck> {
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+        algorithms,
+        requiredClaims: ["sub", "exp"],
+      });
+      const role = payload["role"];
+      if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
+        return { ok: false, why: "token has no valid role claim" };
+      }
+      if (role === "terminal" && typeof payload["device_id"] !== "string") {
+        return { ok: false, why: "terminal token has no device_id claim" };
+      }
+      return {
+        ok: true,
+        // requiredClaims guarantees exp, in seconds since the epoch.
+        expiresAtMs: payload.exp! * 1000,
+        claims: {
+          sub: payload.sub!,
+          role: role as Role,
+          merchantId: typeof payload["merchant_id"] === "string" ? payload["merchant_id"] : undefined,
+          deviceId: typeof payload["device_id"] === "string" ? payload["device_id"] : undefined,
+        },
+      };
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) return { ok: false, why: "token expired" };
+      if (error instanceof joseErrors.JOSEError) return { ok: false, why: `invalid token (${error.code})` };
+      throw error;
+    }
+  }
+
   return {
     async verify(token) {
-      try {
-        const { payload } = await jwtVerify(token, key, {
-          issuer: TOKEN_ISSUER,
-          audience: TOKEN_AUDIENCE,
-          algorithms,
-          requiredClaims: ["sub", "exp"],
-        });
-        const role = payload["role"];
-        if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
-          return { ok: false, why: "token has no valid role claim" };
-        }
-        if (role === "terminal" && typeof payload["device_id"] !== "string") {
-          return { ok: false, why: "terminal token has no device_id claim" };
-        }
-        return {
-          ok: true,
-          claims: {
-            sub: payload.sub!,
-            role: role as Role,
-            merchantId: typeof payload["merchant_id"] === "string" ? payload["merchant_id"] : undefined,
-            deviceId: typeof payload["device_id"] === "string" ? payload["device_id"] : undefined,
-          },
-        };
-      } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) return { ok: false, why: "token expired" };
-        if (error instanceof joseErrors.JOSEError) return { ok: false, why: `invalid token (${error.code})` };
-        throw error;
-      }
+      const cached = verified.get(token);
+      if (cached && Date.now() < cached.expiresAtMs) return { ok: true, claims: cached.claims };
+      if (cached) verified.delete(token);
+      const check = await checkSignature(token);
+      if (!check.ok) return check;
+      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+      verified.set(token, { claims: check.claims, expiresAtMs: check.expiresAtMs });
+      return { ok: true, claims: check.claims };
     },
   };
 }
