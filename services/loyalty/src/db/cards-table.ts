@@ -70,19 +70,29 @@ export async function lockCard(db: CommonQueryMethods, id: string): Promise<Card
 /**
  * lockCard for a posting, which also learns its program's version and
  * whether any of the card's lots expires by `horizon`: most postings then
- * need neither the program row nor a look at the lots.
+ * need neither the program row nor a look at the lots. With
+ * `orderReference`, it first takes that order's advisory lock (held until
+ * the transaction ends), so that two earns of one order, on any cards,
+ * check for each other one at a time; no lock is taken after a card's, so
+ * this order of locks cannot deadlock.
  */
 export async function lockCardForPosting(
   db: CommonQueryMethods,
   id: string,
   horizon: Date,
+  orderReference: string | null,
 ): Promise<{ card: Card; programVersion: bigint; lotsDueBy: boolean } | null> {
+  const orderLock =
+    orderReference === null
+      ? sql.fragment``
+      : sql.fragment`, pg_advisory_xact_lock(hashtextextended('loyalty-order:' || c.merchant_id || ':' || ${orderReference}, 0))`;
   const row = await db.maybeOne(sql.unsafe`
     SELECT c.*, p.version AS program_version,
            EXISTS (
              SELECT FROM points_lots l
              WHERE l.card_id = c.id AND l.remaining_points > 0 AND l.expires_at <= ${sql.timestamp(horizon)}
            ) AS lots_due_by
+           ${orderLock}
     FROM cards c JOIN programs p USING (merchant_id)
     WHERE c.id = ${id}
     FOR UPDATE OF c

@@ -99,20 +99,6 @@ export async function findTransaction(
   return row ? toTransaction(row as unknown as TransactionRow) : null;
 }
 
-/**
- * Holds the order's advisory lock until the transaction ends, so that two
- * earns of one order (on two cards, say) check for each other one at a time.
- */
-export async function lockOrder(
-  db: CommonQueryMethods,
-  merchantId: string,
-  orderReference: string,
-): Promise<void> {
-  await db.query(sql.unsafe`
-    SELECT pg_advisory_xact_lock(hashtextextended(${`loyalty-order:${merchantId}:${orderReference}`}, 0))
-  `);
-}
-
 /** The one POINTS_EARNED row of an order, if any. */
 export async function findEarnForOrder(
   db: CommonQueryMethods,

@@ -23,11 +23,13 @@ export async function openCardForPosting(
   deps: LoyaltyDeps,
   cardId: string,
   acting: Acting,
+  /** An earn's order: its advisory lock is taken with the card's (see lockCardForPosting). */
+  { orderReference = null }: { orderReference?: string | null } = {},
 ): Promise<{ card: Card; program: Program; at: Date }> {
   const id = requireId("card_id", cardId);
   // The clock is read again once the lock is held; no posting waits a minute
   // for a lock (statements time out sooner), so lots due by then are all seen.
-  const found = await lockCardForPosting(tx, id, addSeconds(deps.clock.now(), 60));
+  const found = await lockCardForPosting(tx, id, addSeconds(deps.clock.now(), 60), orderReference);
   if (!found) throw new LoyaltyError("CARD_NOT_FOUND", `no card ${id}`);
   const { card: locked, programVersion, lotsDueBy } = found;
   const at = deps.clock.now();

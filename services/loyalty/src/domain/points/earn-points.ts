@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseTransactionConnection } from "@money/db";
 import { findCurrency, formatAmount, multiplyToInteger, parseAmount } from "@money/money";
-import { findEarnForOrder, lockOrder } from "../../db/transactions-table.js";
+import { findEarnForOrder } from "../../db/transactions-table.js";
 import type { Acting } from "../acting.js";
 import { chargeDailyCaps } from "../cards/daily-caps.js";
 import { assertCardActive, openCardForPosting, viewCard } from "../cards/open-card.js";
@@ -56,9 +56,10 @@ export async function earnPoints(
       `purchase_amount ${JSON.stringify(command.purchaseAmount)}: ${amount.problem}`,
     );
   }
-  const { card, program, at } = await openCardForPosting(tx, deps, command.cardId, acting);
+  const { card, program, at } = await openCardForPosting(tx, deps, command.cardId, acting, {
+    orderReference,
+  });
 
-  await lockOrder(tx, card.merchantId, orderReference);
   const earlier = await findEarnForOrder(tx, card.merchantId, orderReference);
   if (earlier) {
     if (
