@@ -19,7 +19,7 @@ import { OutboxWriter } from "../src/outbox.js";
 import { OutboxRelay } from "../src/relay.js";
 import { testBrokers, uniqueName } from "../src/testing/test-broker.js";
 import { TOPICS } from "../src/topics.js";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 /*
  * `audit.events` is one fixed topic that every service and other test files

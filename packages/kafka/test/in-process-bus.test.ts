@@ -3,7 +3,7 @@ import { InProcessBus } from "../src/bus/in-process-bus.js";
 import type { IncomingMessage, OutgoingMessage, Subscription } from "../src/bus/event-bus.js";
 import { partitionFor } from "../src/bus/partition-for.js";
 import { uniqueName } from "../src/testing/test-broker.js";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 const text = new TextEncoder();
 const fromBytes = new TextDecoder();

@@ -21,7 +21,7 @@ import { EVENTS_MIGRATIONS_DIR } from "../src/index.js";
 import { OutboxWriter } from "../src/outbox.js";
 import { OutboxRelay } from "../src/relay.js";
 import { restartTestBroker, testBrokers, uniqueName } from "../src/testing/test-broker.js";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 /*
  * The foundation's acceptance test: a state change in one service reaches

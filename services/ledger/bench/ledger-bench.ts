@@ -15,7 +15,7 @@ import { createDatabasePool, sql } from "@money/db";
 import { createTestDatabase, type TestDatabase } from "@money/db/testing";
 import { AccountType, Direction, LedgerService } from "@money/proto/ledger/v1/ledger_pb";
 import { mintToken } from "@money/rpc";
-import { measureSequential, runLoad, type LoadResult } from "./load-runner.js";
+import { measureSequential, runLoad, type LoadResult } from "@money/testkit";
 import { appendEntries } from "./million-entries.js";
 import { initPgbench, runTpcbLike } from "./pgbench-runner.js";
 

@@ -12,7 +12,7 @@ import {
   TransactionStatusChangedSchema,
 } from "@money/proto/ledger/v1/ledger_pb";
 import { key, LedgerHarness } from "./support/ledger-harness.js";
-import { waitUntil } from "./support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 /*
  * Every posted, pending, voided or reversed transaction and every status

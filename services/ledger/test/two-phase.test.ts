@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code } from "@connectrpc/connect";
 import { HoldStatus, TransactionKind, TransactionStatus } from "@money/proto/ledger/v1/ledger_pb";
 import { key, LedgerHarness } from "./support/ledger-harness.js";
-import { waitUntil } from "./support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 let ledger: LedgerHarness;
 beforeAll(async () => {

@@ -21,7 +21,7 @@ import {
   ShortfallPolicy,
 } from "@money/proto/loyalty/v1/loyalty_pb";
 import { mintToken } from "@money/rpc";
-import { runLoad, type LoadResult } from "./load-runner.js";
+import { runLoad, type LoadResult } from "@money/testkit";
 
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? "15");
 const TERMINALS = (process.env["BENCH_TERMINALS"] ?? "16,64").split(",").map(Number);
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
     ] as const) {
       for (const count of TERMINALS) {
         say(`${operation}, ${count} terminals, ${SECONDS} s`);
-        const result = await runLoad(count, SECONDS, (i) => call(terminals[i]!));
+        const result = await runLoad(count, SECONDS, (i) => call(terminals[i]!), { warmupSeconds: 2 });
         say(
           `  ${fmt(result.perSecond)}/s, p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, ${result.failures} failures`,
         );

@@ -7,7 +7,7 @@ import type { EventEnvelope } from "@money/proto/events/v1/envelope_pb";
 import { TransactionPostedSchema } from "@money/proto/loyalty/v1/events_pb";
 import { TransactionType } from "@money/proto/loyalty/v1/loyalty_pb";
 import { key, LoyaltyHarness, type Merchant } from "../support/loyalty-harness.js";
-import { waitUntil } from "../support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 let h: LoyaltyHarness;
 let m: Merchant;

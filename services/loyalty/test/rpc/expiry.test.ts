@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { sql } from "@money/db";
 import { PointsExpiry, TransactionType } from "@money/proto/loyalty/v1/loyalty_pb";
 import { key, LoyaltyHarness, type Merchant } from "../support/loyalty-harness.js";
-import { waitUntil } from "../support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 let h: LoyaltyHarness;
 let m: Merchant;

@@ -1,0 +1,2 @@
+export { waitUntil } from "./wait-until.js";
+export * from "./load-runner.js";
