@@ -4,11 +4,13 @@
 // finish before asking for the next. The ledger (with its saga participant),
 // loyalty (with its participant) and refunds run as three processes on the
 // real Kafka broker and Postgres, as deployed. Prints a Markdown report.
-//   BENCH_REFUNDS      refunds measured (default 2000), after BENCH_WARMUP (default 200)
-//   BENCH_REQUESTERS   concurrent requesters (default 32)
+//   BENCH_REFUNDS      refunds measured per run (default 2000), after BENCH_WARMUP (default 200)
+//   BENCH_REQUESTERS   concurrent requesters of each run (default "1,32"; the single
+//                      requester's run measures BENCH_REFUNDS / 10)
 //   KAFKA_BROKERS      the broker (default 127.0.0.1:19092)
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -34,7 +36,9 @@ import { mintToken, type Role } from "@money/rpc";
 
 const REFUNDS = Number(process.env["BENCH_REFUNDS"] ?? "2000");
 const WARMUP = Number(process.env["BENCH_WARMUP"] ?? "200");
-const REQUESTERS = Number(process.env["BENCH_REQUESTERS"] ?? "32");
+const RUNS = (process.env["BENCH_REQUESTERS"] ?? "1,32").split(",").map(Number);
+const REQUESTERS = Math.max(...RUNS);
+const refundsOf = (requesters: number) => (requesters === 1 ? Math.ceil(REFUNDS / 10) : REFUNDS);
 const BROKERS = process.env["KAFKA_BROKERS"] ?? "127.0.0.1:19092";
 const AMOUNT = "10.00";
 const MERCHANT = "m-bench";
@@ -76,8 +80,40 @@ function client<S extends typeof LedgerService | typeof LoyaltyService | typeof 
   };
   return createClient(
     service,
-    createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, interceptors: [bearer] }),
+    createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true, interceptors: [bearer] }),
   );
+}
+
+/**
+ * CPU time (user + system) so far of each named process, and of all Postgres
+ * backends and the Kafka broker together, from /proc (Linux).
+ */
+function cpuSeconds(processes: Record<string, number>): Record<string, number> {
+  const ticks = 100; // USER_HZ on Linux
+  const of = (pid: number) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      return 0; // the process ended
+    }
+  };
+  const all = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  const named = (pattern: RegExp) =>
+    all
+      .filter((pid) => {
+        try {
+          return pattern.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"));
+        } catch {
+          return false;
+        }
+      })
+      .reduce((sum, pid) => sum + of(Number(pid)), 0);
+  return {
+    ...Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, of(pid)])),
+    postgres: named(/^postgres/),
+    kafka: named(/kafka\.Kafka/),
+  };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -106,7 +142,7 @@ try {
   const ledger = client(LedgerService, ledgerServer.url, "admin", "bench");
   const loyalty = client(LoyaltyService, loyaltyServer.url, "admin", "bench-admin", MERCHANT);
   const refundsAdmin = client(RefundService, refundsServer.url, "admin", "bench-admin");
-  const total = WARMUP + REFUNDS;
+  const total = WARMUP + RUNS.reduce((sum, n) => sum + refundsOf(n), 0);
 
   say(`setting up ${total} settled payments with loyalty points`);
   const open = async (ownerRef: string, type: AccountType) =>
@@ -224,13 +260,14 @@ try {
     client(RefundService, refundsServer.url, "staff", `clerk-${i}`),
   );
   let cursor = 0;
-  const run = async (count: number) => {
+  const run = async (count: number, concurrency: number) => {
     const end = cursor + count;
     const latencies: number[] = [];
+    const ids: string[] = [];
     let failures = 0;
     const t0 = performance.now();
     await Promise.all(
-      requesters.map(async (requester) => {
+      requesters.slice(0, concurrency).map(async (requester) => {
         while (cursor < end) {
           const p = payments[cursor++]!;
           const sent = performance.now();
@@ -246,28 +283,60 @@ try {
             (await new Promise<RefundStatus>((resolve) => waiting.set(refund!.id, resolve)));
           waiting.delete(refund!.id);
           latencies.push(performance.now() - sent);
+          ids.push(refund!.id);
           if (status !== RefundStatus.SUCCEEDED) failures++;
         }
       }),
     );
-    return { seconds: (performance.now() - t0) / 1000, latencies: latencies.sort((a, b) => a - b), failures };
+    return {
+      seconds: (performance.now() - t0) / 1000,
+      latencies: latencies.sort((a, b) => a - b),
+      ids,
+      failures,
+    };
   };
 
   say(`warm-up: ${WARMUP} refunds`);
-  await run(WARMUP);
-  say(`measuring: ${REFUNDS} refunds, ${REQUESTERS} requesters`);
-  const load = loadavg()[0]!;
-  const result = await run(REFUNDS);
+  await run(WARMUP, REQUESTERS);
+  const processes = {
+    ledger: ledgerServer.child.pid!,
+    loyalty: loyaltyServer.child.pid!,
+    refunds: refundsServer.child.pid!,
+    "load generator": process.pid,
+  };
+  const admin = await createDatabasePool(db.adminUrl, { maximumPoolSize: 2 });
+  const fmt = (n: number) =>
+    n.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+  const rows: string[] = [];
+  let last: { cpu: Record<string, number>; count: number; ids: string[]; load: number } | undefined;
+  for (const concurrency of RUNS) {
+    const count = refundsOf(concurrency);
+    say(`measuring: ${count} refunds, ${concurrency} requesters`);
+    const load = loadavg()[0]!;
+    const cpuBefore = cpuSeconds(processes);
+    const result = await run(count, concurrency);
+    const cpuAfter = cpuSeconds(processes);
+    const server = await admin.one(sql.unsafe`
+      SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+      FROM (SELECT extract(epoch FROM completed_at - created_at) * 1000 AS ms FROM refunds.refunds
+            WHERE id = ANY(${sql.array(result.ids, "uuid")})) s
+    `);
+    rows.push(
+      `| ${concurrency} | ${count} | ${fmt(count / result.seconds)} | ${fmt(percentile(result.latencies, 50))} | ${fmt(percentile(result.latencies, 99))} | ${fmt(Number(server["p50"]))} | ${fmt(Number(server["p99"]))} | ${result.failures} | ${load.toFixed(2)} |`,
+    );
+    last = {
+      cpu: Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, cpuAfter[k]! - cpuBefore[k]!])),
+      count,
+      ids: result.ids,
+      load,
+    };
+  }
   await events.stop();
 
-  const admin = await createDatabasePool(db.adminUrl, { maximumPoolSize: 2 });
-  const server = await admin.one(sql.unsafe`
-    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
-    FROM (SELECT extract(epoch FROM completed_at - created_at) * 1000 AS ms FROM refunds.refunds WHERE status = 'succeeded') s
-  `);
   const steps = await admin.any(sql.unsafe`
     SELECT step, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - started_at) * 1000) AS p50
-    FROM refunds.saga_steps WHERE status = 'succeeded' AND started_at IS NOT NULL GROUP BY step
+    FROM refunds.saga_steps WHERE status = 'succeeded' AND started_at IS NOT NULL AND refund_id = ANY(${sql.array(last!.ids, "uuid")})
+    GROUP BY step
     ORDER BY array_position(ARRAY['mark_refund_processing', 'reverse_ledger_transaction', 'reverse_loyalty_points', 'complete_ledger_refund'], step)
   `);
   const reversals = await admin.oneFirst(
@@ -279,25 +348,23 @@ try {
   const points = await admin.oneFirst(sql.unsafe`SELECT coalesce(sum(points_balance), 0) FROM loyalty.cards`);
   await admin.end();
 
-  const fmt = (n: number) =>
-    n.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
   console.log(
-    `| requesters | refunds | refunds/s | p50 ms | p99 ms | server p50 ms | server p99 ms | failures |`,
+    `| requesters | refunds | refunds/s | p50 ms | p99 ms | server p50 ms | server p99 ms | failures | load average |`,
   );
-  console.log(`|---:|---:|---:|---:|---:|---:|---:|---:|`);
-  console.log(
-    `| ${REQUESTERS} | ${REFUNDS} | ${fmt(REFUNDS / result.seconds)} | ${fmt(percentile(result.latencies, 50))} | ${fmt(percentile(result.latencies, 99))} | ${fmt(Number(server["p50"]))} | ${fmt(Number(server["p99"]))} | ${result.failures} |`,
-  );
+  console.log(`|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+  for (const row of rows) console.log(row);
   console.log("");
   console.log(
-    `Median per saga step (command written to reply applied, server clocks): ${steps
+    `Run with ${RUNS.at(-1)} requesters: median per saga step (command written to reply applied, server clocks): ${steps
       .map((r) => `${r["step"] as string} ${fmt(Number(r["p50"]))} ms`)
+      .join(", ")}. CPU time per refund: ${Object.keys(last!.cpu)
+      .map((name) => `${name} ${fmt((last!.cpu[name]! / last!.count) * 1000)} ms`)
       .join(", ")}.`,
   );
   console.log("");
   console.log(
     `After the run: ${reversals} reversals and ${refunded} REFUNDED transactions for ${total} refunds; loyalty points left on the cards: ${points}. ` +
-      `${cpus().length} cores (${cpus()[0]?.model.trim()}), load average ${load.toFixed(2)} when the measured run began.`,
+      `${cpus().length} cores (${cpus()[0]?.model.trim()}); load average (1 min) as each measured run began.`,
   );
 } finally {
   for (const child of children) child.kill("SIGTERM");

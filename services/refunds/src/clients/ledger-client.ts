@@ -1,5 +1,6 @@
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Agent } from "node:http";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { LedgerService, TransactionKind, TransactionStatus } from "@money/proto/ledger/v1/ledger_pb";
 import { DEV_TOKEN_SECRET, mintToken } from "@money/rpc";
 import type { LedgerGateway, OriginalTransaction } from "../domain/original-transaction.js";
@@ -34,32 +35,34 @@ const KIND: Readonly<Record<number, OriginalTransaction["kind"]>> = {
 };
 
 /**
- * Reads originals from the ledger over Connect (HTTP/2, binary), as the
+ * Reads originals from the ledger over Connect (binary), as the
  * `refunds` service principal: a service-role token signed with the
  * platform secret, renewed before it expires.
  */
 export class LedgerClient implements LedgerGateway {
   private readonly client: Client<typeof LedgerService>;
-  /** One HTTP/2 connection for every call, closed with the service. */
-  private readonly session: Http2SessionManager;
+  /** Kept-alive connections to the ledger, closed with the service. */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
   private token: { value: Promise<string>; renewAt: number } | undefined;
 
   constructor(private readonly options: LedgerClientOptions) {
-    this.session = new Http2SessionManager(options.baseUrl, { idleConnectionTimeoutMs: 60_000 });
+    // HTTP/1.1 rather than HTTP/2: connect-node 2.1's HTTP/2 session manager can raise an
+    // uncaught error (and so crash this process) when the ledger closes an idle connection
+    // with GOAWAY, as it does on every restart (connectrpc/connect-es#1768).
     this.client = createClient(
       LedgerService,
       createConnectTransport({
         baseUrl: options.baseUrl,
-        httpVersion: "2",
+        httpVersion: "1.1",
         useBinaryFormat: true,
-        sessionManager: this.session,
+        nodeOptions: { agent: this.agent },
       }),
     );
   }
 
-  /** Closes the connection to the ledger. */
+  /** Closes the connections to the ledger. */
   close(): void {
-    this.session.abort();
+    this.agent.destroy();
   }
 
   /** The client as configured by the environment: LEDGER_URL, AUTH_JWT_SECRET (dev secret outside production). */

@@ -8,29 +8,36 @@ export interface PolicyRecord {
   approvalTtlSeconds: number;
 }
 
-/** The policy of exactly this merchant ('' for the platform default) and currency, or null. */
-export async function findPolicy(
+/**
+ * The policies of this merchant and of the platform default ('') for a
+ * currency, in one round trip; null for each that was never set.
+ */
+export async function findPolicies(
   db: CommonQueryMethods,
   merchantId: string,
   currencyCode: string,
-): Promise<PolicyRecord | null> {
-  const policy = await db.maybeOne(sql.unsafe`
-    SELECT approval_ttl_seconds FROM approval_policies WHERE merchant_id = ${merchantId} AND currency = ${currencyCode}
+): Promise<{ own: PolicyRecord | null; platform: PolicyRecord | null }> {
+  const rows = await db.any(sql.unsafe`
+    SELECT p.merchant_id, p.approval_ttl_seconds,
+           array_agg(b.min_amount_minor::text ORDER BY b.min_amount_minor) AS mins,
+           array_agg(b.approvals_required ORDER BY b.min_amount_minor) AS approvals
+    FROM approval_policies p JOIN approval_bands b USING (merchant_id, currency)
+    WHERE p.currency = ${currencyCode} AND p.merchant_id IN (${merchantId}, '')
+    GROUP BY p.merchant_id, p.approval_ttl_seconds
   `);
-  if (!policy) return null;
-  const bands = await db.any(sql.unsafe`
-    SELECT min_amount_minor, approvals_required FROM approval_bands
-    WHERE merchant_id = ${merchantId} AND currency = ${currencyCode} ORDER BY min_amount_minor
-  `);
-  return {
-    merchantId,
-    currencyCode,
-    approvalTtlSeconds: policy["approval_ttl_seconds"] as number,
-    bands: bands.map((b) => ({
-      minAmountMinor: BigInt(b["min_amount_minor"] as string),
-      approvalsRequired: b["approvals_required"] as number,
-    })),
+  const of = (id: string): PolicyRecord | null => {
+    const row = rows.find((r) => r["merchant_id"] === id);
+    if (!row) return null;
+    const mins = row["mins"] as string[];
+    const approvals = row["approvals"] as number[];
+    return {
+      merchantId: id,
+      currencyCode,
+      approvalTtlSeconds: row["approval_ttl_seconds"] as number,
+      bands: mins.map((min, i) => ({ minAmountMinor: BigInt(min), approvalsRequired: approvals[i]! })),
+    };
   };
+  return { own: merchantId === "" ? null : of(merchantId), platform: of("") };
 }
 
 /** Replaces the policy's bands and settings. */

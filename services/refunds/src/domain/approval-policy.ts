@@ -1,5 +1,5 @@
 import { findCurrency, formatAmount, parseAmount, type Currency } from "@money/money";
-import { findPolicy } from "../db/policies-table.js";
+import { findPolicies } from "../db/policies-table.js";
 import type { CommonQueryMethods } from "@money/db";
 import { RefundError } from "./refund-error.js";
 
@@ -49,8 +49,8 @@ export async function policyFor(
   merchantId: string,
   currency: Currency,
 ): Promise<ApprovalPolicy> {
-  const own = merchantId === "" ? null : await findPolicy(db, merchantId, currency.code);
-  const found = own ?? (await findPolicy(db, "", currency.code));
+  const { own, platform } = await findPolicies(db, merchantId, currency.code);
+  const found = own ?? platform;
   if (found) {
     return {
       merchantId: found.merchantId,

@@ -13,7 +13,12 @@ import {
   type TransitionRecord,
 } from "./refund.js";
 import type { RefundEvent, RefundsContext, StampedEvent } from "./refunds-context.js";
-import type { SagaStepName, StepRecord } from "./saga/saga-definition.js";
+import {
+  FORWARD_STEPS,
+  type ForwardStep,
+  type SagaStepName,
+  type StepRecord,
+} from "./saga/saga-definition.js";
 
 /**
  * The unit of work of one database transaction: the refunds created and
@@ -91,6 +96,22 @@ export class RefundWriter {
     await insertTransitions(tx, this.transitions);
     for (const refund of this.released) await releaseFinished(tx, refund);
     await this.context.events.write(tx, this.events);
+  }
+
+  /**
+   * A refund this unit of work created, as it will be once committed, with
+   * its steps and history: what the caller gets back without reading it again.
+   */
+  createdView(refundId: string): { refund: RefundRecord; steps: StepRecord[]; history: TransitionRecord[] } {
+    const refund = this.created.get(refundId);
+    if (!refund) throw new Error(`refund ${refundId} was not created in this transaction`);
+    const order = (step: StepRecord) =>
+      (step.compensation ? 10 : 0) + FORWARD_STEPS.indexOf(step.step as ForwardStep);
+    return {
+      refund,
+      steps: [...(this.steps.get(refundId)?.values() ?? [])].sort((a, b) => order(a) - order(b)),
+      history: this.transitions.filter((t) => t.refundId === refundId),
+    };
   }
 
   private put(refund: RefundRecord): void {

@@ -10,7 +10,7 @@ import { requireReasonCode, type ReasonCode, type RefundRecord } from "./refund.
 import { RefundError } from "./refund-error.js";
 import type { RefundsContext } from "./refunds-context.js";
 import { RefundWriter } from "./refund-writer.js";
-import { loadRefundView, type RefundView } from "./get-refund.js";
+import type { RefundView } from "./get-refund.js";
 import { startSaga } from "./saga/run-saga.js";
 
 export interface RefundRequest {
@@ -190,7 +190,7 @@ export async function requestRefund(
     activeRefundId: refund.id,
   });
   await writer.commit(tx);
-  return loadRefundView(tx, refund.id);
+  return { ...writer.createdView(refund.id), decisions: [] };
 }
 
 /**

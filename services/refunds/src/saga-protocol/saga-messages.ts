@@ -57,8 +57,10 @@ export function groupName(base: string, namespace: string): string {
  * (REFUNDS_SAGA_START_AT): "earliest" (the default) reads every saga message
  * still on the topic, so nothing sent before the group first joined is
  * missed; "latest" skips the topic's history, for a namespace that starts
- * afresh on a busy cluster (a test run). Nothing is lost either way that the
- * saga cannot recover: an unanswered command is sent again at its deadline.
+ * afresh on a busy cluster (a benchmark). With "latest", a consumer that
+ * stops before it ever committed an offset skips what was sent while it was
+ * away; the saga still recovers (an unanswered command is sent again at its
+ * deadline and answered), only later.
  */
 export function sagaStartsFromBeginning(env: NodeJS.ProcessEnv): boolean {
   const start = env["REFUNDS_SAGA_START_AT"] ?? "earliest";

@@ -55,13 +55,19 @@ export async function startRefundParticipant(
   const namespace = sagaNamespace(deps.env);
   const consumer = groupName(options.consumer, namespace);
   const transient = new Set(["CONFLICT_RETRIES_EXHAUSTED", ...(options.transientReasons ?? [])]);
-  const bus = filteredBus(deps.bus, (message) => {
-    if (message.headers["event-type"] !== RefundSagaCommandSchema.typeName) return false;
-    const command = payloadAs(decodeEnvelope(message.value), RefundSagaCommandSchema);
-    return (
-      command !== undefined && command.participant === options.participant && command.namespace === namespace
-    );
-  });
+  const bus = filteredBus(
+    deps.bus,
+    (message) => {
+      if (message.headers["event-type"] !== RefundSagaCommandSchema.typeName) return false;
+      const command = payloadAs(decodeEnvelope(message.value), RefundSagaCommandSchema);
+      return (
+        command !== undefined &&
+        command.participant === options.participant &&
+        command.namespace === namespace
+      );
+    },
+    { fromBeginning: sagaStartsFromBeginning(deps.env) },
+  );
   const subscription = await subscribeThroughInbox({
     bus,
     pool: deps.pool,

@@ -101,8 +101,9 @@ export class RefundPlatform {
 
   /** The environment every service of this platform shares, with the saga namespace. */
   get env(): Record<string, string> {
-    // A fresh namespace has no history worth reading on a broker other runs share.
-    return { REFUNDS_SAGA_NAMESPACE: this.namespace, REFUNDS_SAGA_START_AT: "latest" };
+    // New groups read the topics from the start, as in production: a participant stopped
+    // before it ever committed an offset still finds the commands sent while it was away.
+    return { REFUNDS_SAGA_NAMESPACE: this.namespace };
   }
 
   /** The refunds service's environment, as a child process would get it too. */
