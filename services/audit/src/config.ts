@@ -40,7 +40,7 @@ const DEFAULT_ORIGIN = "money-platform.local/audit";
  *   AUDIT_CHECKPOINT_INTERVAL_MS how often a grown log is signed; default 1000
  *   AUDIT_EVENTS_TOPIC, AUDIT_CONSUMER_GROUP, AUDIT_CHECKPOINTS_TOPIC
  *   AUDIT_COMPLETENESS_TOPICS    comma-separated; AUDIT_COMPLETENESS_GROUP
- *   AUDIT_MAX_BATCH_SIZE         events per sequencer transaction; default 2000
+ *   AUDIT_MAX_BATCH_SIZE         events per sequencer transaction; default 5000
  *
  * @throws CheckpointError when AUDIT_SIGNING_KEY is malformed.
  */
@@ -75,7 +75,7 @@ export function auditConfigFrom(env: NodeJS.ProcessEnv, log: Logger): AuditConfi
       .split(",")
       .filter((t) => t !== ""),
     completenessGroup: env["AUDIT_COMPLETENESS_GROUP"] ?? "audit-completeness",
-    maxBatchSize: positive(env["AUDIT_MAX_BATCH_SIZE"], 2_000),
+    maxBatchSize: positive(env["AUDIT_MAX_BATCH_SIZE"], 5_000),
   };
 }
 

@@ -53,6 +53,13 @@ export interface BatchSubscribeOptions {
   /** Most messages handed over in one batch. Default 1,000. */
   maxBatchSize?: number;
   /**
+   * Batches of different partitions handled at once, so that one batch's
+   * decoding overlaps another's database work. Default 1. Batches of one
+   * partition stay in order, one at a time. The in-process bus handles one
+   * batch at a time whatever this says.
+   */
+  partitionsConcurrently?: number;
+  /**
    * Where the consumer's own records (say a table written in the same
    * database transaction as its effects) say it stopped in a partition: the
    * offset of the next message to handle, as a decimal string, or undefined

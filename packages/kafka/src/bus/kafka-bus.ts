@@ -1,4 +1,5 @@
 import net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Kafka, logLevel, type Admin, type KafkaMessage, type Producer } from "kafkajs";
 import { DEFAULT_MAX_BATCH_SIZE } from "./batch-subscription.js";
 import type {
@@ -96,7 +97,12 @@ export class KafkaBus implements EventBus {
 
   async subscribeBatches(options: BatchSubscribeOptions): Promise<Subscription> {
     const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
-    const consumer = this.kafka.consumer(consumerConfig(options.groupId));
+    // Bigger fetches than the default 1 MB per partition: a batch consumer
+    // pays its per-batch costs (a transaction, say) less often.
+    const consumer = this.kafka.consumer({
+      ...consumerConfig(options.groupId),
+      maxBytesPerPartition: BATCH_FETCH_BYTES_PER_PARTITION,
+    });
     // Partitions of the current assignment whose stored offset has been
     // applied. A rebalance (every join) forgets them: the next owner of a
     // partition asks again, since another member may have moved it on.
@@ -107,7 +113,7 @@ export class KafkaBus implements EventBus {
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const { topic, partition } = batch;
         let messages = batch.messages;
@@ -131,11 +137,21 @@ export class KafkaBus implements EventBus {
         for (let start = 0; start < messages.length; start += maxBatchSize) {
           if (!isRunning() || isStale()) return;
           const chunk = messages.slice(start, start + maxBatchSize);
-          await options.handleBatch({
-            topic,
-            partition,
-            messages: chunk.map((m) => incomingOf(topic, partition, m)),
-          });
+          const incoming = { topic, partition, messages: chunk.map((m) => incomingOf(topic, partition, m)) };
+          // A batch that fails is delivered again here, after a growing
+          // pause, rather than by kafkajs: kafkajs gives up on a consumer
+          // whose handler keeps throwing, and the subscription would stop
+          // without a word.
+          for (let attempt = 0; ; attempt++) {
+            try {
+              await options.handleBatch(incoming);
+              break;
+            } catch {
+              if (!isRunning() || isStale()) return;
+              await sleep(Math.min(BATCH_RETRY_MAX_MS, 100 * 2 ** Math.min(attempt, 10)));
+              await heartbeat();
+            }
+          }
           resolveOffset(chunk[chunk.length - 1]!.offset);
           await heartbeat();
         }
@@ -199,6 +215,10 @@ function incomingOf(topic: string, partition: number, message: KafkaMessage): In
     ),
   };
 }
+
+/** Longest pause between two deliveries of a batch whose handler keeps failing. */
+const BATCH_RETRY_MAX_MS = 5_000;
+const BATCH_FETCH_BYTES_PER_PARTITION = 4 * 1024 * 1024;
 
 function consumerConfig(groupId: string) {
   return {

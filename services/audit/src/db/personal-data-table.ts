@@ -17,59 +17,79 @@ export interface PersonalRecord {
   readonly value: string;
 }
 
+/** The erasure generation: the highest erasure id, 0 before the first. */
+export async function erasureGeneration(db: CommonQueryMethods): Promise<number> {
+  return Number(await db.oneFirst(sql.unsafe`SELECT coalesce(max(id), 0) FROM erasures`));
+}
+
+/** Notes an erasure; its id becomes the new generation. */
+export async function insertErasure(tx: DatabaseTransactionConnection, erased: number): Promise<void> {
+  await tx.query(sql.unsafe`INSERT INTO erasures (erased) VALUES (${erased})`);
+}
+
 /**
- * The ref of every value, storing the values not seen before with a fresh
- * salt. A value seen before keeps its ref, so one person's events stay
- * linked; once erased it gets a new one.
- *
- * @returns refs keyed by `personalKey(kind, value)`.
+ * The refs of `values` (keyed by `personalKey`) that are stored already,
+ * read by their unsalted lookup hash in one query.
  */
-export async function storePersonalValues(
+export async function storedRefs(
+  db: CommonQueryMethods,
+  values: readonly PersonalValue[],
+): Promise<Map<string, Uint8Array>> {
+  const refs = new Map<string, Uint8Array>();
+  if (values.length === 0) return refs;
+  const byLookup = new Map<string, string>();
+  for (const v of values) {
+    byLookup.set(
+      `${v.kind}:${Buffer.from(personalLookup(v.kind, v.value)).toString("hex")}`,
+      personalKey(v.kind, v.value),
+    );
+  }
+  const rows = await db.any(sql.unsafe`
+    SELECT p.kind, p.lookup, p.ref
+    FROM personal_data p
+    JOIN ${sql.unnest(
+      [...byLookup.keys()].map((k) => {
+        const [kind, hex] = k.split(":") as [string, string];
+        return [kind, Buffer.from(hex, "hex")];
+      }),
+      ["text", "bytea"],
+    )} AS w(kind, lookup) ON p.kind = w.kind AND p.lookup = w.lookup
+  `);
+  for (const row of rows) {
+    const key = byLookup.get(`${row["kind"] as string}:${(row["lookup"] as Buffer).toString("hex")}`);
+    if (key !== undefined) refs.set(key, new Uint8Array(row["ref"] as Buffer));
+  }
+  return refs;
+}
+
+/**
+ * Stores values not seen before, each with a fresh salt. A value another
+ * writer stored meanwhile is left as it is and missing from the result.
+ *
+ * @returns the refs of the values stored, keyed by `personalKey`.
+ */
+export async function insertPersonalValues(
   tx: DatabaseTransactionConnection,
   values: readonly PersonalValue[],
 ): Promise<Map<string, Uint8Array>> {
-  const unique = new Map<string, PersonalValue>();
-  for (const v of values) unique.set(personalKey(v.kind, v.value), v);
   const refs = new Map<string, Uint8Array>();
-  if (unique.size === 0) return refs;
-  const candidates = [...unique.values()].map((v) => {
+  if (values.length === 0) return refs;
+  const candidates = new Map<string, { key: string; ref: Uint8Array }>();
+  const rows = values.map((v) => {
     const salt = randomBytes(SALT_BYTES);
-    return {
-      ...v,
-      lookup: personalLookup(v.kind, v.value),
-      salt,
-      ref: personalRef(salt, v.kind, v.value),
-    };
+    const ref = personalRef(salt, v.kind, v.value);
+    candidates.set(Buffer.from(ref).toString("hex"), { key: personalKey(v.kind, v.value), ref });
+    return [Buffer.from(ref), v.kind, Buffer.from(personalLookup(v.kind, v.value)), salt, v.value];
   });
-  // Rows already there keep their ref; the others are inserted. Both come
-  // back from one statement: the outer SELECT sees the table as it was
-  // before the INSERT, the RETURNING what the INSERT added.
-  const rows = await tx.any(sql.unsafe`
-    WITH input AS (
-      SELECT * FROM ${sql.unnest(
-        candidates.map((c) => [Buffer.from(c.ref), c.kind, Buffer.from(c.lookup), c.salt, c.value]),
-        ["bytea", "text", "bytea", "bytea", "text"],
-      )} AS i(ref, kind, lookup, salt, value)
-    ), inserted AS (
-      INSERT INTO personal_data (ref, kind, lookup, salt, value)
-      SELECT ref, kind, lookup, salt, value FROM input
-      ON CONFLICT (kind, lookup) DO NOTHING
-      RETURNING kind, lookup, ref
-    )
-    SELECT kind, lookup, ref FROM inserted
-    UNION ALL
-    SELECT p.kind, p.lookup, p.ref FROM personal_data p JOIN input i ON p.kind = i.kind AND p.lookup = i.lookup
+  const inserted = await tx.anyFirst(sql.unsafe`
+    INSERT INTO personal_data (ref, kind, lookup, salt, value)
+    SELECT * FROM ${sql.unnest(rows, ["bytea", "text", "bytea", "bytea", "text"])}
+    ON CONFLICT (kind, lookup) DO NOTHING
+    RETURNING ref
   `);
-  const byLookup = new Map<string, Uint8Array>();
-  for (const row of rows) {
-    byLookup.set(
-      `${row["kind"] as string}:${(row["lookup"] as Buffer).toString("hex")}`,
-      row["ref"] as Buffer,
-    );
-  }
-  for (const c of candidates) {
-    const ref = byLookup.get(`${c.kind}:${Buffer.from(c.lookup).toString("hex")}`);
-    if (ref) refs.set(personalKey(c.kind, c.value), new Uint8Array(ref));
+  for (const ref of inserted) {
+    const candidate = candidates.get((ref as Buffer).toString("hex"));
+    if (candidate) refs.set(candidate.key, candidate.ref);
   }
   return refs;
 }

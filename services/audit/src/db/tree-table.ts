@@ -63,12 +63,25 @@ export async function insertTreeNodes(
   nodes: readonly TreeNode[],
 ): Promise<void> {
   if (nodes.length === 0) return;
+  // Hashes packed in one binary parameter, as for entries.
+  const hashes = Buffer.concat(nodes.map((n) => n.hash));
   await tx.query(sql.unsafe`
     INSERT INTO tree_nodes (level, index, hash)
-    SELECT * FROM ${sql.unnest(
-      nodes.map((n) => [n.level, n.index, Buffer.from(n.hash)]),
-      ["int2", "int8", "bytea"],
-    )}
+    SELECT n.level, n.index, substring(${sql.binary(hashes)}::bytea FROM n.n * 32 + 1 FOR 32)
+    FROM unnest(
+      ${sql.array(
+        nodes.map((n) => n.level),
+        "int2",
+      )},
+      ${sql.array(
+        nodes.map((n) => n.index),
+        "int8",
+      )},
+      ${sql.array(
+        nodes.map((_, i) => i),
+        "int4",
+      )}
+    ) AS n(level, index, n)
   `);
 }
 

@@ -3,6 +3,7 @@ import type { DatabasePool } from "@money/db";
 import type { Logger } from "@money/rpc";
 import { storedOffset } from "../db/offsets-table.js";
 import { appendBatch } from "../domain/ingest/append-batch.js";
+import { PersonalRefCache } from "../domain/personal-data/personal-ref-cache.js";
 
 export interface IngesterOptions {
   readonly bus: EventBus;
@@ -22,16 +23,19 @@ export interface IngesterOptions {
  */
 export function startIngester(options: IngesterOptions): Promise<Subscription> {
   const { pool, log, consumer } = options;
+  const cache = new PersonalRefCache();
   return subscribeBatches(options.bus, {
     groupId: consumer,
     topics: [options.topic],
     fromBeginning: true,
     maxBatchSize: options.maxBatchSize,
+    // While one batch holds the sequencer lock, the next one decodes.
+    partitionsConcurrently: 2,
     storedOffset: async (topic, partition) =>
       (await storedOffset(pool, consumer, topic, partition)) ?? undefined,
     handleBatch: async (batch) => {
       try {
-        const outcome = await appendBatch(pool, consumer, batch, new Date());
+        const outcome = await appendBatch(pool, consumer, batch, new Date(), cache);
         log.debug({ partition: batch.partition, ...outcome }, "audit batch sequenced");
         if (outcome.rejected > 0) {
           log.warn(

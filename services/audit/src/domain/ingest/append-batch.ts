@@ -1,8 +1,8 @@
-import { inTransaction, type DatabasePool } from "@money/db";
+import { inTransaction, type DatabasePool, type DatabaseTransactionConnection } from "@money/db";
 import type { IncomingBatch } from "@money/kafka";
 import { existingEventIds, insertEntries, type NewEntryRow } from "../../db/entries-table.js";
 import { saveOffset, storedOffset } from "../../db/offsets-table.js";
-import { storePersonalValues } from "../../db/personal-data-table.js";
+import { erasureGeneration } from "../../db/personal-data-table.js";
 import { insertRejectedMessages, type RejectedMessage } from "../../db/rejected-messages-table.js";
 import {
   insertTreeHead,
@@ -11,9 +11,11 @@ import {
   lockSequencer,
   type TreeNode,
 } from "../../db/tree-table.js";
-import { encodeLogEntry } from "../log/log-entry-codec.js";
+import { encodeLeafBody, withSequence, type LeafFields } from "../log/leaf-encoder.js";
 import { CompactMerkleTree, leafHash } from "../merkle/index.js";
 import { personalValuesOf } from "../personal-data/personal-fields.js";
+import type { PersonalRefCache } from "../personal-data/personal-ref-cache.js";
+import { refsForBatch, type BatchRefs } from "../personal-data/store-personal-values.js";
 import { readAuditMessage, type AuditMessage } from "./audit-message.js";
 import { leafOf, refsFrom } from "./leaf-of.js";
 
@@ -31,18 +33,36 @@ export interface AppendOutcome {
   readonly treeSize: number;
 }
 
+type AuditEventMessage = Extract<AuditMessage, { ok: true }>;
+
+/** An event with its leaf encoded but for the sequence number. */
+interface PreparedEvent {
+  readonly read: AuditEventMessage;
+  readonly leaf: LeafFields;
+  readonly body: Uint8Array;
+}
+
 /**
  * The sequencer: appends a batch of messages of one partition of the audit
  * topic to the Merkle log, in one database transaction that also moves the
- * consumer's stored offset. Under the sequencer lock it skips what the
- * stored offset says was applied and the event ids the log already holds,
- * numbers the rest after the current tree, builds their leaves, extends the
- * compact tree (storing every perfect subtree it completes) and records the
- * new tree head.
+ * consumer's stored offset.
  *
- * The clock is read once, by the caller: `recordedAt` is stamped on every
- * entry of the batch, raised to the previous head's if the clock went back,
- * so recorded_at never decreases along the log.
+ * Most of the work happens before the sequencer lock is taken, so that it
+ * overlaps the database work of the batch holding the lock: decoding,
+ * storing the batch's personal values (their own short transaction; a
+ * value stored and then never used is harmless) and encoding each leaf but
+ * for its sequence number. Under the lock it skips what the stored offset
+ * says was applied and the event ids the log already holds, numbers the
+ * rest after the current tree, completes and hashes their leaves, extends
+ * the compact tree (storing every perfect subtree it completes) and records
+ * the new tree head. If an erasure happened in between, or the clock is
+ * behind the last batch's, the leaves are prepared again under the lock.
+ *
+ * Personal values already known come from `cache`, which learns new ones
+ * only after they committed. The clock is read once, by the caller:
+ * `recordedAt` is stamped on every entry of the batch, raised to the
+ * previous head's when the clock went back, so recorded_at never decreases
+ * along the log.
  *
  * Errors: none of its own; a database failure rolls everything back and the
  * bus delivers the batch again.
@@ -52,103 +72,153 @@ export async function appendBatch(
   consumer: string,
   batch: IncomingBatch,
   recordedAt: Date,
+  cache: PersonalRefCache,
 ): Promise<AppendOutcome> {
-  // Decoding is pure: done once, outside the transaction, which may be retried.
-  const read = batch.messages.map(readAuditMessage);
+  const read: AuditMessage[] = [];
+  for (const message of batch.messages) {
+    read.push(readAuditMessage(message));
+    if (read.length % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  const events: AuditEventMessage[] = [];
+  const rejected: RejectedMessage[] = [];
+  for (const r of read) {
+    if (r.ok) events.push(r);
+    else rejected.push({ ...r.message, reason: r.reason });
+  }
+  const personal = events.flatMap((e) => personalValuesOf(e.event, e.before, e.after));
+  let refs =
+    events.length === 0
+      ? undefined
+      : await inTransaction(pool, (tx) => refsForBatch(tx, personal, cache), { isolation: "read committed" });
+  if (refs) cache.learn(refs.generation, refs.learnt);
+  let prepared = refs ? await prepare(events, recordedAt, refs) : [];
+
   return inTransaction(
     pool,
     async (tx) => {
       await lockSequencer(tx);
       const stored = await storedOffset(tx, consumer, batch.topic, batch.partition);
-      const fresh = stored === null ? read : read.filter((r) => BigInt(r.message.offset) >= BigInt(stored));
-      const last = batch.messages[batch.messages.length - 1]!;
-      const outcome = { alreadyApplied: read.length - fresh.length, duplicates: 0, rejected: 0, appended: 0 };
-
+      const applied = (message: { offset: string }) =>
+        stored !== null && BigInt(message.offset) < BigInt(stored);
       const head = await latestTreeHead(tx);
-      const events: Extract<AuditMessage, { ok: true }>[] = [];
-      const rejected: RejectedMessage[] = [];
-      for (const r of fresh) {
-        if (r.ok) events.push(r);
-        else rejected.push({ ...r.message, reason: r.reason });
-      }
       const known = await existingEventIds(
         tx,
         events.map((e) => e.event.eventId),
       );
-      const toAppend: typeof events = [];
-      for (const e of events) {
-        // The set also drops a second copy of an event within the batch.
-        if (known.has(e.event.eventId)) outcome.duplicates++;
-        else {
-          known.add(e.event.eventId);
-          toAppend.push(e);
-        }
+      const outcome = { alreadyApplied: read.filter((r) => applied(r.message)).length, duplicates: 0 };
+
+      // Leaves prepared without the lock are right unless an erasure took a
+      // ref away meanwhile or the previous batch was stamped later.
+      const stamp = head && head.recordedAt > recordedAt ? head.recordedAt : recordedAt;
+      if (refs && (stamp !== recordedAt || (await erasureGeneration(tx)) !== refs.generation)) {
+        refs = await refsForBatch(tx, personal, cache);
+        prepared = await prepare(events, stamp, refs);
       }
 
-      const size = head?.size ?? 0;
-      if (toAppend.length > 0) {
-        const stamp = head && head.recordedAt > recordedAt ? head.recordedAt : recordedAt;
-        const refs = refsFrom(
-          await storePersonalValues(
-            tx,
-            toAppend.flatMap((e) => personalValuesOf(e.event, e.before, e.after)),
-          ),
-        );
-        const tree = head
-          ? CompactMerkleTree.fromState({ size, hashes: head.compact })
-          : CompactMerkleTree.empty();
-        const nodes: TreeNode[] = [];
-        const onSubtree = (level: number, index: number, hash: Uint8Array) => {
-          if (level > 0) nodes.push({ level, index, hash });
-        };
-        const rows: NewEntryRow[] = toAppend.map((e, i) => {
-          const sequence = size + i;
-          const entry = leafOf(e, sequence, stamp, refs);
-          const leaf = encodeLogEntry(entry);
-          const hash = leafHash(leaf);
-          tree.append(hash, onSubtree);
-          const actor = entry.actor!;
-          return {
-            sequence,
-            eventId: e.event.eventId,
-            leaf,
-            leafHash: hash,
-            service: entry.service,
-            action: entry.action,
-            objectType: entry.objectType,
-            objectId: entry.objectId,
-            principalId: actor.principalId,
-            actingDeviceId: actor.actingDeviceId,
-            ipRef: actor.ipRef.length > 0 ? actor.ipRef : null,
-            userAgentRef: actor.userAgentRef.length > 0 ? actor.userAgentRef : null,
-            occurredAt: e.occurredAt,
-            recordedAt: stamp,
-            correlationId: entry.correlationId,
-            sourceTopic: e.message.topic,
-            sourcePartition: e.message.partition,
-            sourceOffset: e.message.offset,
-          };
-        });
-        await insertEntries(tx, rows);
-        await insertTreeNodes(tx, nodes);
-        const state = tree.toState();
-        await insertTreeHead(tx, {
-          size: state.size,
-          firstSequence: size,
-          root: tree.root(),
-          compact: state.hashes,
-          recordedAt: stamp,
-        });
-        outcome.appended = rows.length;
+      const toAppend: PreparedEvent[] = [];
+      for (const p of prepared) {
+        if (applied(p.read.message)) continue;
+        // The set also drops a second copy of an event within the batch.
+        if (known.has(p.read.event.eventId)) outcome.duplicates++;
+        else {
+          known.add(p.read.event.eventId);
+          toAppend.push(p);
+        }
       }
-      await insertRejectedMessages(tx, consumer, rejected);
-      outcome.rejected = rejected.length;
+      const size = head?.size ?? 0;
+      if (toAppend.length > 0)
+        await append(tx, head ? { size, compact: head.compact } : undefined, toAppend, stamp);
+      await insertRejectedMessages(
+        tx,
+        consumer,
+        rejected.filter((r) => !applied(r)),
+      );
+      const last = batch.messages[batch.messages.length - 1]!;
       const next = BigInt(last.offset) + 1n;
       if (stored === null || next > BigInt(stored)) {
         await saveOffset(tx, consumer, batch.topic, batch.partition, String(next));
       }
-      return { ...outcome, treeSize: size + outcome.appended };
+      return {
+        ...outcome,
+        appended: toAppend.length,
+        rejected: rejected.filter((r) => !applied(r)).length,
+        treeSize: size + toAppend.length,
+      };
     },
     { isolation: "read committed" },
   );
+}
+
+/**
+ * Encodes the leaves but for their sequence numbers. Yields to the event
+ * loop every few hundred events, so that a batch holding the sequencer lock
+ * is never kept waiting by another batch's encoding.
+ */
+async function prepare(
+  events: readonly AuditEventMessage[],
+  stamp: Date,
+  refs: BatchRefs,
+): Promise<PreparedEvent[]> {
+  const refOf = refsFrom(refs.refs);
+  const prepared: PreparedEvent[] = [];
+  for (const read of events) {
+    const leaf = leafOf(read, 0, stamp, refOf);
+    prepared.push({ read, leaf, body: encodeLeafBody(leaf) });
+    if (prepared.length % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return prepared;
+}
+
+const YIELD_EVERY = 200;
+
+/** Numbers the events after the tree, appends their leaves and the subtrees they complete. */
+async function append(
+  tx: DatabaseTransactionConnection,
+  head: { size: number; compact: readonly Uint8Array[] } | undefined,
+  events: readonly PreparedEvent[],
+  stamp: Date,
+): Promise<void> {
+  const size = head?.size ?? 0;
+  const tree = head ? CompactMerkleTree.fromState({ size, hashes: head.compact }) : CompactMerkleTree.empty();
+  const nodes: TreeNode[] = [];
+  const onSubtree = (level: number, index: number, hash: Uint8Array) => {
+    if (level > 0) nodes.push({ level, index, hash });
+  };
+  const rows: NewEntryRow[] = events.map(({ read, leaf: fields, body }, i) => {
+    const sequence = size + i;
+    const leaf = withSequence(sequence, body);
+    const hash = leafHash(leaf);
+    tree.append(hash, onSubtree);
+    const { actor } = fields;
+    return {
+      sequence,
+      eventId: read.event.eventId,
+      leaf,
+      leafHash: hash,
+      service: fields.service,
+      action: fields.action,
+      objectType: fields.objectType,
+      objectId: fields.objectId,
+      principalId: actor.principalId,
+      actingDeviceId: actor.actingDeviceId,
+      ipRef: actor.ipRef.length > 0 ? actor.ipRef : null,
+      userAgentRef: actor.userAgentRef.length > 0 ? actor.userAgentRef : null,
+      occurredAt: read.occurredAt,
+      recordedAt: stamp,
+      correlationId: fields.correlationId,
+      sourceTopic: read.message.topic,
+      sourcePartition: read.message.partition,
+      sourceOffset: read.message.offset,
+    };
+  });
+  await insertEntries(tx, rows);
+  await insertTreeNodes(tx, nodes);
+  const state = tree.toState();
+  await insertTreeHead(tx, {
+    size: state.size,
+    firstSequence: size,
+    root: tree.root(),
+    compact: state.hashes,
+    recordedAt: stamp,
+  });
 }

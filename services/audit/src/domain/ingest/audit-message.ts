@@ -1,14 +1,13 @@
 import type { JsonObject } from "@bufbuild/protobuf";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { decodeEnvelope, payloadAs, type IncomingMessage } from "@money/kafka";
-import { AuditEventSchema, type AuditEvent } from "@money/proto/events/v1/audit_pb";
+import type { IncomingMessage } from "@money/kafka";
+import { decodeAuditEnvelope, type DecodedAuditEvent } from "./audit-envelope-decoder.js";
 
 /** A message of the audit topic, read: an audit event to append, or why it is none. */
 export type AuditMessage =
   | {
       readonly ok: true;
       readonly message: IncomingMessage;
-      readonly event: AuditEvent;
+      readonly event: DecodedAuditEvent;
       readonly occurredAt: Date;
       readonly before: JsonObject | undefined;
       readonly after: JsonObject | undefined;
@@ -25,13 +24,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export function readAuditMessage(message: IncomingMessage): AuditMessage {
   const refuse = (reason: string): AuditMessage => ({ ok: false, message, reason });
-  let event: AuditEvent | undefined;
+  let event: DecodedAuditEvent | undefined;
   let envelopeId: string;
   try {
-    const envelope = decodeEnvelope(message.value);
+    const envelope = decodeAuditEnvelope(message.value);
     envelopeId = envelope.eventId;
-    event = payloadAs(envelope, AuditEventSchema);
-    if (!event) return refuse(`payload is ${envelope.payload?.typeUrl ?? "missing"}, not an AuditEvent`);
+    event = envelope.event;
+    if (!event) return refuse(`payload is ${envelope.payloadType || "missing"}, not an AuditEvent`);
   } catch (error) {
     return refuse(`not an EventEnvelope: ${(error as Error).message}`);
   }
@@ -52,7 +51,10 @@ export function readAuditMessage(message: IncomingMessage): AuditMessage {
     ok: true,
     message,
     event,
-    occurredAt: timestampDate(event.occurredAt),
+    // As protobuf-es's timestampDate reads it, so that it matches the domain events' instants.
+    occurredAt: new Date(
+      Number(event.occurredAt.seconds) * 1000 + Math.round(event.occurredAt.nanos / 1_000_000),
+    ),
     before: event.before,
     after: event.after,
   };

@@ -1,6 +1,5 @@
-import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { LogActorSchema, LogEntrySchema, type LogEntry } from "@money/proto/audit/v1/log_entry_pb";
+import type { LeafFields } from "../log/leaf-encoder.js";
 import { canonicalJson } from "../log/canonical-json.js";
 import { CUSTOMER_ROLES, replaceCustomerReferences } from "../personal-data/personal-fields.js";
 import { personalKey, pseudonymOf, type PersonalKind } from "../personal-data/personal-value.js";
@@ -19,6 +18,8 @@ export function refsFrom(refs: ReadonlyMap<string, Uint8Array>): RefOf {
   };
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * The leaf of an audit event at `sequence`: the event's fields with its
  * personal data replaced by salted hashes.
@@ -28,30 +29,31 @@ export function leafOf(
   sequence: number,
   recordedAt: Date,
   refOf: RefOf,
-): LogEntry {
+): LeafFields {
   const { event } = read;
   const actor = event.actor!;
   const pseudonym = (reference: string) => pseudonymOf(refOf("customer", reference));
-  return create(LogEntrySchema, {
-    sequence: BigInt(sequence),
+  const recorded = timestampFromDate(recordedAt);
+  return {
+    sequence,
     eventId: event.eventId,
     service: event.service,
     action: event.action,
     objectType: event.objectType,
     objectId: event.objectId,
-    actor: create(LogActorSchema, {
+    actor: {
       principalId: CUSTOMER_ROLES.has(actor.principalRole) ? pseudonym(actor.principalId) : actor.principalId,
       principalRole: actor.principalRole,
       actingDeviceId: actor.actingDeviceId,
-      ipRef: actor.ip ? refOf("ip", actor.ip) : new Uint8Array(),
-      userAgentRef: actor.userAgent ? refOf("user_agent", actor.userAgent) : new Uint8Array(),
-    }),
+      ipRef: actor.ip ? refOf("ip", actor.ip) : NO_BYTES,
+      userAgentRef: actor.userAgent ? refOf("user_agent", actor.userAgent) : NO_BYTES,
+    },
     beforeJson: read.before ? canonicalJson(replaceCustomerReferences(read.before, pseudonym)) : "",
     afterJson: read.after ? canonicalJson(replaceCustomerReferences(read.after, pseudonym)) : "",
     reason: event.reason,
     approvalReference: event.approvalReference,
-    occurredAt: event.occurredAt!,
-    recordedAt: timestampFromDate(recordedAt),
+    occurredAt: { seconds: event.occurredAt!.seconds, nanos: event.occurredAt!.nanos },
+    recordedAt: { seconds: recorded.seconds, nanos: recorded.nanos },
     correlationId: event.correlationId,
-  });
+  };
 }

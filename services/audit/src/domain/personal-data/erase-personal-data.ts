@@ -1,5 +1,10 @@
 import { inTransaction, type DatabasePool } from "@money/db";
-import { erasePersonalRecords, refOfValue, refsOnlySeenWith } from "../../db/personal-data-table.js";
+import {
+  erasePersonalRecords,
+  insertErasure,
+  refOfValue,
+  refsOnlySeenWith,
+} from "../../db/personal-data-table.js";
 import { lockSequencer } from "../../db/tree-table.js";
 import { AuditError } from "../audit-error.js";
 import { pseudonymOf } from "./personal-value.js";
@@ -44,7 +49,10 @@ export async function erasePersonalData(pool: DatabasePool, request: ErasureRequ
       }
       for (const ip of request.ips) add(await refOfValue(tx, "ip", ip));
       for (const userAgent of request.userAgents) add(await refOfValue(tx, "user_agent", userAgent));
-      return erasePersonalRecords(tx, refs);
+      const erased = await erasePersonalRecords(tx, refs);
+      // A new erasure generation: every sequencer forgets the refs it cached.
+      await insertErasure(tx, erased);
+      return erased;
     },
     { isolation: "read committed" },
   );

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import type { AuditEvent } from "@money/proto/events/v1/audit_pb";
+import type { DecodedAuditEvent } from "../ingest/audit-envelope-decoder.js";
 import type { PersonalValue } from "./personal-value.js";
 
 /**
@@ -23,7 +23,7 @@ export const CUSTOMER_ROLES: ReadonlySet<string> = new Set(["user"]);
 
 /** Every personal value of an event: the caller's IP and user agent, and customer references. */
 export function personalValuesOf(
-  event: AuditEvent,
+  event: Pick<DecodedAuditEvent, "actor">,
   before?: JsonObject,
   after?: JsonObject,
 ): PersonalValue[] {
