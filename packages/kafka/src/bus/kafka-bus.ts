@@ -103,11 +103,32 @@ export class KafkaBus implements EventBus {
       ...consumerConfig(options.groupId),
       maxBytesPerPartition: BATCH_FETCH_BYTES_PER_PARTITION,
     });
-    // Partitions of the current assignment whose stored offset has been
-    // applied. A rebalance (every join) forgets them: the next owner of a
-    // partition asks again, since another member may have moved it on.
-    const resumed = new Set<string>();
-    consumer.on(consumer.events.GROUP_JOIN, () => resumed.clear());
+    // Where the consumer's own records say each assigned partition resumes.
+    // Every join (a rebalance) asks again, since another member may have
+    // moved a partition on, and seeks there at once: with nothing new after
+    // the group's committed offset, no batch would ever come to seek from.
+    const resumes = new Map<string, Resume>();
+    if (options.storedOffset) {
+      const storedOffset = options.storedOffset;
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        resumes.clear();
+        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+          for (const partition of partitions) {
+            const resume: Resume = {
+              offset: storedOffset(topic, partition).then(
+                (offset) => {
+                  if (offset !== undefined) consumer.seek({ topic, partition, offset });
+                  return offset;
+                },
+                () => undefined,
+              ),
+              skipped: false,
+            };
+            resumes.set(`${topic}/${partition}`, resume);
+          }
+        }
+      });
+    }
     await consumer.connect();
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
     await consumer.run({
@@ -118,21 +139,24 @@ export class KafkaBus implements EventBus {
         const { topic, partition } = batch;
         let messages = batch.messages;
         const slot = `${topic}/${partition}`;
-        if (options.storedOffset && !resumed.has(slot)) {
-          const stored = await options.storedOffset(topic, partition);
-          resumed.add(slot);
-          if (stored !== undefined) {
-            const first = messages[0];
-            if (first !== undefined && BigInt(first.offset) > BigInt(stored)) {
-              // The group committed past what the consumer stored (its
-              // database was restored, say): go back and fetch from there.
-              // Once only: if those offsets are gone from the broker, the
-              // fetch resumes at the earliest one it still has.
-              consumer.seek({ topic, partition, offset: stored });
-              return;
-            }
-            messages = messages.filter((m) => BigInt(m.offset) >= BigInt(stored));
+        const resume = resumes.get(slot);
+        if (resume) {
+          const stored = await resume.offset;
+          const first = messages[0];
+          if (
+            stored !== undefined &&
+            first !== undefined &&
+            BigInt(first.offset) > BigInt(stored) &&
+            !resume.skipped
+          ) {
+            // Fetched before the seek took effect: drop it, the next fetch
+            // starts at the stored offset. Once only: if those offsets are
+            // gone from the broker, the fetch resumes at the earliest it has.
+            resume.skipped = true;
+            return;
           }
+          resumes.delete(slot);
+          if (stored !== undefined) messages = messages.filter((m) => BigInt(m.offset) >= BigInt(stored));
         }
         for (let start = 0; start < messages.length; start += maxBatchSize) {
           if (!isRunning() || isStale()) return;
@@ -214,6 +238,13 @@ function incomingOf(topic: string, partition: number, message: KafkaMessage): In
       ]),
     ),
   };
+}
+
+/** A partition's stored offset, being applied after an assignment. */
+interface Resume {
+  readonly offset: Promise<string | undefined>;
+  /** A batch from before the seek was dropped already. */
+  skipped: boolean;
 }
 
 /** Longest pause between two deliveries of a batch whose handler keeps failing. */

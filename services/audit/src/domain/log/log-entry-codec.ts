@@ -30,7 +30,7 @@ export function decodeLogEntry(leaf: Uint8Array): LogEntry {
 export interface LeafKey {
   /** The leaf's sequence field (0 when absent, as proto3 writes 0). */
   readonly sequence: number;
-  /** The event id field, "" when absent. */
+  /** The event id field, "" when absent; decoded when first read. */
   readonly eventId: string;
 }
 
@@ -40,7 +40,7 @@ const WIRE_LEN = 2;
 const WIRE_I32 = 5;
 const SEQUENCE_FIELD = 1;
 const EVENT_ID_FIELD = 2;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8");
 
 /**
  * The sequence number and event id of a leaf, by walking its top-level
@@ -53,7 +53,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export function scanLeaf(leaf: Uint8Array): LeafKey | undefined {
   let sequence = 0;
-  let eventId = "";
+  let idFrom = 0;
+  let idTo = 0;
   let at = 0;
   while (at < leaf.length) {
     const tag = readVarint(leaf, at);
@@ -82,11 +83,8 @@ export function scanLeaf(leaf: Uint8Array): LeafKey | undefined {
         const end = length.next + length.value;
         if (end > leaf.length) return undefined;
         if (field === EVENT_ID_FIELD) {
-          try {
-            eventId = utf8.decode(leaf.subarray(length.next, end));
-          } catch {
-            return undefined;
-          }
+          idFrom = length.next;
+          idTo = end;
         }
         at = end;
         break;
@@ -97,7 +95,14 @@ export function scanLeaf(leaf: Uint8Array): LeafKey | undefined {
     if (field === SEQUENCE_FIELD && wireType !== WIRE_VARINT) return undefined;
     if (field === EVENT_ID_FIELD && wireType !== WIRE_LEN) return undefined;
   }
-  return at === leaf.length ? { sequence, eventId } : undefined;
+  if (at !== leaf.length) return undefined;
+  // Only the few leaves a finding names need their event id as text.
+  return {
+    sequence,
+    get eventId() {
+      return utf8.decode(leaf.subarray(idFrom, idTo));
+    },
+  };
 }
 
 /** A varint below 2^53; undefined when it runs off the end or is larger. */
