@@ -52,9 +52,17 @@ async function startServer(
   which: string,
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; url: string }> {
+  // BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of each service process there.
+  const profile = process.env["BENCH_CPU_PROFILE"];
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", fileURLToPath(new URL("./bench-server.ts", import.meta.url)), which],
+    [
+      ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []),
+      "--import",
+      "tsx",
+      fileURLToPath(new URL("./bench-server.ts", import.meta.url)),
+      which,
+    ],
     {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "inherit"],
