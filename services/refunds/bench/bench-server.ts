@@ -43,7 +43,9 @@ const service = await startService(definition, {
   listen: true,
   log,
 });
-const running = participant ? await participant(service.deps) : null;
+// The services run their own saga participants unless told otherwise.
+const running =
+  participant && process.env["REFUND_PARTICIPANT"] === "off" ? await participant(service.deps) : null;
 stopOnSignals(async () => {
   await running?.stop();
   await service.stop();
