@@ -28,12 +28,17 @@ const event = fc.record({
   action: text,
   objectType: text,
   objectId: text,
-  actor: fc.option(fc.record({ principalId: text, principalRole: text, actingDeviceId: text, ip: text, userAgent: text }), { nil: undefined }),
+  actor: fc.option(
+    fc.record({ principalId: text, principalRole: text, actingDeviceId: text, ip: text, userAgent: text }),
+    { nil: undefined },
+  ),
   before: fc.option(object, { nil: undefined }),
   after: fc.option(object, { nil: undefined }),
   reason: text,
   approvalReference: text,
-  occurredAt: fc.option(fc.date({ min: new Date(-1e13), max: new Date(1e13), noInvalidDate: true }), { nil: undefined }),
+  occurredAt: fc.option(fc.date({ min: new Date(-1e13), max: new Date(1e13), noInvalidDate: true }), {
+    nil: undefined,
+  }),
   correlationId: text,
 });
 
@@ -69,7 +74,15 @@ describe("the hand-written audit envelope decoder", () => {
           ...rest,
           before: reference.before,
           after: reference.after,
-          actor: refActor ? { principalId: refActor.principalId, principalRole: refActor.principalRole, actingDeviceId: refActor.actingDeviceId, ip: refActor.ip, userAgent: refActor.userAgent } : undefined,
+          actor: refActor
+            ? {
+                principalId: refActor.principalId,
+                principalRole: refActor.principalRole,
+                actingDeviceId: refActor.actingDeviceId,
+                ip: refActor.ip,
+                userAgent: refActor.userAgent,
+              }
+            : undefined,
           occurredAt: refAt ? { seconds: refAt.seconds, nanos: refAt.nanos } : undefined,
         });
       }),
@@ -88,7 +101,10 @@ describe("the hand-written audit envelope decoder", () => {
         occurredAt: new Date(),
       }),
     );
-    expect(decodeAuditEnvelope(bytes)).toMatchObject({ payloadType: "google.protobuf.StringValue", event: undefined });
+    expect(decodeAuditEnvelope(bytes)).toMatchObject({
+      payloadType: "google.protobuf.StringValue",
+      event: undefined,
+    });
   });
 
   it("refuses bytes that are not protobuf", () => {

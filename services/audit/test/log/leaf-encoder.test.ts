@@ -5,7 +5,11 @@ import { LogActorSchema, LogEntrySchema } from "@money/proto/audit/v1/log_entry_
 import { encodeLeaf, type LeafFields } from "../../src/domain/log/leaf-encoder.js";
 import { decodeLogEntry, scanLeaf } from "../../src/domain/log/log-entry-codec.js";
 
-const text = fc.oneof(fc.constant(""), fc.string({ unit: "binary", maxLength: 300 }), fc.string({ maxLength: 20 }));
+const text = fc.oneof(
+  fc.constant(""),
+  fc.string({ unit: "binary", maxLength: 300 }),
+  fc.string({ maxLength: 20 }),
+);
 const timestamp = fc.record({
   seconds: fc.oneof(fc.constant(0n), fc.bigInt({ min: -62_135_596_800n, max: 253_402_300_799n })),
   nanos: fc.oneof(fc.constant(0), fc.integer({ min: -999_999_999, max: 999_999_999 })),
