@@ -7,7 +7,7 @@ import {
   parseVerifierKey,
   type NoteVerifier,
 } from "../checkpoint/index.js";
-import { scanLeaf, type LeafKey } from "../log/log-entry-codec.js";
+import { scanLeaf } from "../log/log-entry-codec.js";
 import {
   HASH_SIZE_BYTES,
   leafHash,
@@ -16,7 +16,7 @@ import {
   verifyInclusion,
 } from "../merkle/index.js";
 import { personalRef, PERSONAL_KINDS, type PersonalKind } from "../personal-data/personal-value.js";
-import { analyseLayout } from "./entry-layout.js";
+import { analyseLayout, type Layout } from "./entry-layout.js";
 import type { Finding } from "./finding.js";
 import { rootsAlong } from "./roots-along.js";
 import { addTrusted, verifyNotes, type TrustedRoot } from "./trusted-checkpoints.js";
@@ -156,13 +156,10 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verific
 
   // Entries: keys, recomputed leaf hashes, and the hashes the log stored.
   const count = bundle.entryCount;
-  const keys: (LeafKey | undefined)[] = new Array<LeafKey | undefined>(count);
   const computed = new Uint8Array(count * HASH_SIZE_BYTES);
   const stored = new Uint8Array(count * HASH_SIZE_BYTES);
   for (let i = 0; i < count; i++) {
-    const leaf = bundle.leaf(i);
-    keys[i] = scanLeaf(leaf);
-    computed.set(leafHash(leaf), i * HASH_SIZE_BYTES);
+    computed.set(leafHash(bundle.leaf(i)), i * HASH_SIZE_BYTES);
     stored.set(bundle.storedLeafHash(i), i * HASH_SIZE_BYTES);
   }
   const computedAt = (p: number) => computed.subarray(p * HASH_SIZE_BYTES, (p + 1) * HASH_SIZE_BYTES);
@@ -176,20 +173,6 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verific
       detail: `the left edge of a bundle starting at ${first} must hold ${popCount(first)} hashes`,
     });
   }
-
-  const layout = analyseLayout({
-    first,
-    intended,
-    keys,
-    original: (sequence, positions) => {
-      // The pinned leaf hash decides; failing that, the last claimant: an
-      // inserted row pushes the one it displaces to a later position.
-      const known = pinnedHash(sequence);
-      const match = known && positions.find((p) => equal(computedAt(p), known));
-      return match ?? positions[positions.length - 1]!;
-    },
-  });
-  findings.push(...layout.findings);
 
   // The log as the bundle lays it out: position i is sequence first + i.
   const end = first + count;
@@ -244,6 +227,26 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verific
       uncheckedProofs.push(size1);
     }
   }
+
+  // Where each entry sits, by the sequence number inside its leaf. Only
+  // needed when something is off: entries that reproduce every signed root
+  // up to their end are in place by construction.
+  const suspicious = count !== intended || mismatched.length > 0 || (count > 0 && authenticBelow < end);
+  const layout = suspicious
+    ? analyseLayout({
+        first,
+        intended,
+        keys: Array.from({ length: count }, (_, i) => scanLeaf(bundle.leaf(i))),
+        original: (sequence, positions) => {
+          // The pinned leaf hash decides; failing that, the last claimant: an
+          // inserted row pushes the one it displaces to a later position.
+          const known = pinnedHash(sequence);
+          const match = known && positions.find((p) => equal(computedAt(p), known));
+          return match ?? positions[positions.length - 1]!;
+        },
+      })
+    : inPlaceLayout(intended);
+  findings.push(...layout.findings);
 
   // Content: each entry's hash against the most authentic hash known for its sequence number.
   const intendedEnd = first + intended;
@@ -509,6 +512,13 @@ function failedEarly(findings: Finding[], finding: Finding): VerificationReport 
     },
     verified: { source: "bundle", checkpoints: [] },
   };
+}
+
+/** The layout of a bundle whose entries all sit at their own positions. */
+function inPlaceLayout(intended: number): Layout {
+  const positionOf = new Int32Array(intended);
+  for (let i = 0; i < intended; i++) positionOf[i] = i;
+  return { positionOf, extras: new Set(), inPlace: true, findings: [] };
 }
 
 function safe(value: bigint): number | undefined {
