@@ -3,7 +3,6 @@ import { file_ledger_v1_ledger, LedgerService } from "@money/proto/ledger/v1/led
 import type { ServiceDefinition } from "@money/runtime";
 import { HoldExpiry } from "./jobs/hold-expiry.js";
 import { OutboxEventSink } from "./events/outbox-event-sink.js";
-import { startLedgerRefundParticipant } from "./events/refund-participant.js";
 import { LEDGER_ACCESS } from "./rpc/access-policy.js";
 import { LEDGER_ERROR_CODES } from "./rpc/error-codes.js";
 import { ledgerHandlers } from "./rpc/ledger-handlers.js";
@@ -11,8 +10,6 @@ import { ledgerHandlers } from "./rpc/ledger-handlers.js";
 /**
  * The ledger service. Environment:
  *   LEDGER_HOLD_SWEEP_MS  how often holds past their timeout are voided (default 1000)
- *   REFUND_PARTICIPANT    "off" leaves the refund saga's commands to a participant started
- *                         elsewhere (tests that stop and start it themselves)
  */
 export const ledgerService: ServiceDefinition = {
   name: "ledger",
@@ -30,18 +27,10 @@ export const ledgerService: ServiceDefinition = {
       deps.log,
       Number.parseInt(deps.env["LEDGER_HOLD_SWEEP_MS"] ?? "1000", 10),
     );
-    let refundParticipant: { stop(): Promise<void> } | undefined;
     return {
       routes: (router) => router.service(LedgerService, ledgerHandlers(deps, events)),
-      start: async () => {
-        expiry.start();
-        if (deps.env["REFUND_PARTICIPANT"] !== "off")
-          refundParticipant = await startLedgerRefundParticipant(deps);
-      },
-      stop: async () => {
-        await refundParticipant?.stop();
-        await expiry.stop();
-      },
+      start: async () => expiry.start(),
+      stop: () => expiry.stop(),
     };
   },
 };

@@ -5,7 +5,6 @@ import type { ServiceDefinition } from "@money/runtime";
 import { systemClock, type Clock } from "./domain/clock.js";
 import { ProgramCache } from "./domain/programs/program-cache.js";
 import { VerifiedPinCache } from "./domain/staff/pin-hash.js";
-import { startLoyaltyRefundParticipant } from "./events/refund-participant.js";
 import { ExpiryJob } from "./jobs/expiry-job.js";
 import { LOYALTY_ACCESS } from "./rpc/access-policy.js";
 import { Callers } from "./rpc/callers.js";
@@ -18,8 +17,7 @@ const DEFAULT_EXPIRY_INTERVAL_MS = 60_000;
 /**
  * The loyalty service. `clock` is for tests that need time to pass (expiry,
  * cooldowns, PIN locks); the expiry job runs every LOYALTY_EXPIRY_INTERVAL_MS
- * (0 turns it off). The refund saga's participant runs unless REFUND_PARTICIPANT
- * is "off" (tests that stop and start it themselves).
+ * (0 turns it off).
  */
 export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDefinition {
   return {
@@ -30,8 +28,7 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
     files: [file_loyalty_v1_loyalty, file_loyalty_v1_events],
     policy: LOYALTY_ACCESS,
     errors: LOYALTY_ERROR_CODES,
-    build: (serviceDeps) => {
-      const { pool, audit, log, env } = serviceDeps;
+    build: ({ pool, audit, log, env }) => {
       const deps = {
         audit,
         clock: options.clock ?? systemClock,
@@ -49,19 +46,10 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
         callers: new Callers(pool, deps),
         deviceTokens: new DeviceTokens(env),
       });
-      let refundParticipant: { stop(): Promise<void> } | undefined;
       return {
         routes: (router) => router.service(LoyaltyService, handlers),
-        start: async () => {
-          expiry.start();
-          if (env["REFUND_PARTICIPANT"] !== "off") {
-            refundParticipant = await startLoyaltyRefundParticipant(serviceDeps);
-          }
-        },
-        stop: async () => {
-          await refundParticipant?.stop();
-          await expiry.stop();
-        },
+        start: async () => expiry.start(),
+        stop: () => expiry.stop(),
       };
     },
   };

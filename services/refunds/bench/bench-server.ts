@@ -43,9 +43,7 @@ const service = await startService(definition, {
   listen: true,
   log,
 });
-// The services run their own saga participants unless told otherwise.
-const running =
-  participant && process.env["REFUND_PARTICIPANT"] === "off" ? await participant(service.deps) : null;
+const running = participant ? await participant(service.deps) : null;
 stopOnSignals(async () => {
   await running?.stop();
   await service.stop();

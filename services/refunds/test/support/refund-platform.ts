@@ -103,8 +103,7 @@ export class RefundPlatform {
   get env(): Record<string, string> {
     // New groups read the topics from the start, as in production: a participant stopped
     // before it ever committed an offset still finds the commands sent while it was away.
-    // The participants are started and stopped by the platform itself, to take them down mid-saga.
-    return { REFUNDS_SAGA_NAMESPACE: this.namespace, REFUND_PARTICIPANT: "off" };
+    return { REFUNDS_SAGA_NAMESPACE: this.namespace };
   }
 
   /** The refunds service's environment, as a child process would get it too. */
