@@ -3,7 +3,7 @@
 // events so far, with a consumer group of its own) and must hold each of this test's changes once, with
 // its actor, and have a record for each of their domain events.
 
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { randomUUID } from "node:crypto";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client } from "@connectrpc/connect";
@@ -19,6 +19,9 @@ import { startService, type RunningService } from "@money/runtime";
 import { LoyaltyHarness, key } from "../../loyalty/test/support/loyalty-harness.js";
 import { startAudit, type AuditHarness } from "./support/audit-harness.js";
 import { waitUntil } from "./support/wait-until.js";
+
+// The audit consumer reads audit.events from the start: every event the suite wrote before this file.
+jest.setTimeout(180_000);
 
 let bus: KafkaBus;
 let audit: AuditHarness;
