@@ -158,7 +158,9 @@ describe("proofs", () => {
         reason: "ENTRY_NOT_CHECKPOINTED",
       },
     );
-    expect(await refusal(client.getEntry({ entry: { case: "sequence", value: 0n }, treeSize: 3n }))).toEqual({
+    expect(
+      await refusal(client.getEntry({ entry: { case: "sequence", value: 0n }, treeSize: 999_999n })),
+    ).toEqual({
       code: Code.NotFound,
       reason: "CHECKPOINT_NOT_FOUND",
     });
