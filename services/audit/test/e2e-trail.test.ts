@@ -23,6 +23,8 @@ import { waitUntil } from "./support/wait-until.js";
 // The audit consumer reads audit.events from the start: every event the suite wrote before this file.
 jest.setTimeout(180_000);
 
+jest.setTimeout(300_000);
+
 let bus: KafkaBus;
 let audit: AuditHarness;
 let ledgerDb: TestDatabase;
@@ -93,7 +95,8 @@ async function trailOf(objectType: string, objectId: string, atLeast: number): P
       records = (await audit.client().getObjectHistory({ objectType, objectId })).records;
       return records.length >= atLeast;
     },
-    { timeoutMs: 90_000, intervalMs: 250 },
+    // The service reads the whole shared topic first: every test run's events so far.
+    { timeoutMs: 240_000, intervalMs: 250 },
   );
   return records;
 }
@@ -183,7 +186,7 @@ describe("the audit trail of real services", () => {
           .checkCompleteness({ occurredBefore: timestampFromDate(new Date()) });
         return report.domainEventsChecked > 0n;
       },
-      { timeoutMs: 90_000, intervalMs: 500 },
+      { timeoutMs: 240_000, intervalMs: 500 },
     );
     const report = await audit.client().checkCompleteness({ occurredBefore: timestampFromDate(new Date()) });
     const mine = report.gaps.filter((g) => g.aggregateId === transferId || g.aggregateId === cardId);
