@@ -21,8 +21,6 @@ import { startAudit, type AuditHarness } from "./support/audit-harness.js";
 import { waitUntil } from "./support/wait-until.js";
 
 // The audit consumer reads audit.events from the start: every event the suite wrote before this file.
-jest.setTimeout(180_000);
-
 jest.setTimeout(300_000);
 
 let bus: KafkaBus;
