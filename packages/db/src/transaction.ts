@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from "slonik";
-
-export type Isolation = "read committed" | "repeatable read" | "serializable";
+import type { Isolation } from "./isolation.js";
+import { defaultIsolationOf } from "./pool.js";
 
 export interface TransactionOptions {
+  /** Default: serializable. A level other than the pool's default costs one SET TRANSACTION. */
   isolation?: Isolation;
   /** Attempts after the first one when Postgres aborts the transaction (serialization failure, deadlock). */
   retries?: number;
@@ -48,13 +49,14 @@ export async function inTransaction<T>(
   options: TransactionOptions = {},
 ): Promise<T> {
   const isolation = options.isolation ?? "serializable";
+  const setIsolation = isolation !== defaultIsolationOf(pool);
   const retries = options.retries ?? 10;
   for (let attempt = 0; ; attempt++) {
     const hooks: Array<() => void> = [];
     try {
       const result = await pool.transaction(async (tx: DatabaseTransactionConnection) => {
         commitHooks.set(tx, hooks);
-        if (isolation !== "read committed") {
+        if (setIsolation) {
           await tx.query(sql.unsafe`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[isolation]}`);
         }
         return handler(tx);

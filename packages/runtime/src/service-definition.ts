@@ -1,6 +1,6 @@
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
-import type { DatabasePool } from "@money/db";
+import type { DatabasePool, Isolation } from "@money/db";
 import type { AuditRecorder, EventBus, OutboxWriter } from "@money/kafka";
 import type { AccessPolicy, ErrorCodeTable, Logger } from "@money/rpc";
 
@@ -36,5 +36,10 @@ export interface ServiceDefinition {
   files: readonly DescFile[];
   policy: AccessPolicy;
   errors: ErrorCodeTable<string>;
+  /**
+   * The isolation level the service's connections start their transactions
+   * in: its writes' level, so they pay no SET TRANSACTION. Default: read committed.
+   */
+  defaultIsolation?: Isolation;
   build(deps: ServiceDeps): ServiceParts | Promise<ServiceParts>;
 }

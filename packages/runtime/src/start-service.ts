@@ -58,7 +58,10 @@ export async function startService(
     servicePassword: config.servicePassword,
     roles: config.roles,
   });
-  const pool = await createDatabasePool(serviceUrl, { maximumPoolSize: config.poolSize });
+  const pool = await createDatabasePool(serviceUrl, {
+    maximumPoolSize: config.poolSize,
+    defaultIsolation: definition.defaultIsolation ?? "read committed",
+  });
   await config.bus.ensureTopics(ALL_TOPICS);
   const outbox = new OutboxWriter(definition.name);
   const deps: ServiceDeps = {

@@ -19,6 +19,8 @@ export const ledgerService: ServiceDefinition = {
   files: [file_ledger_v1_ledger],
   policy: LEDGER_ACCESS,
   errors: LEDGER_ERROR_CODES,
+  // Every ledger write is serializable (see src/rpc/idempotent-write.ts).
+  defaultIsolation: "serializable",
   build: (deps) => {
     const events = new OutboxEventSink(deps.audit);
     const expiry = new HoldExpiry(

@@ -44,17 +44,34 @@ export class KafkaBus implements EventBus {
     });
   }
 
+  /**
+   * Creates the topics that are missing. Two processes starting at once on a
+   * fresh broker race here: the loser's wait for leaders can ask for a topic
+   * the winner created a moment ago and get UNKNOWN_TOPIC_OR_PARTITION, so a
+   * failed round lists the topics again and retries.
+   */
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
     const admin: Admin = this.kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = specs.filter((s) => !existing.has(s.topic));
-      if (missing.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: 1 })),
-        });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const existing = new Set(await admin.listTopics());
+          const missing = specs.filter((s) => !existing.has(s.topic));
+          if (missing.length === 0) return;
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((s) => ({
+              topic: s.topic,
+              numPartitions: s.partitions,
+              replicationFactor: 1,
+            })),
+          });
+          return;
+        } catch (error) {
+          if (attempt >= 10) throw error;
+          await sleep(200 * attempt);
+        }
       }
     } finally {
       await admin.disconnect();

@@ -31,12 +31,20 @@ const MAX_KEY_LENGTH = 200;
  * Runs `effect` once per idempotency key, in one transaction with the key's
  * record:
  * - a new key runs the effect and stores its response;
- * - the same key with the same request returns the stored response, and the
- *   effect does not run;
+ * - the same key with the same request returns the stored response;
  * - the same key with a different request is refused (IDEMPOTENCY_KEY_REUSED);
- * - two concurrent calls with one key: the second waits on the key's row
- *   and then replays the first's response (or conflicts and is retried).
+ * - two concurrent calls with one key: one commits, the other finds the key
+ *   taken when it records it (or its refusal), rolls back, and replays.
  * A refused request (the effect threw) stores nothing, so it may be retried.
+ *
+ * Why optimistic: the key is recorded, with the response, in the effect's
+ * transaction after the effect, in one statement, and is only looked up
+ * first when that statement finds it taken or the effect refused. A new key,
+ * the common case by far, therefore costs one statement rather than a claim
+ * and an update. A replay runs the effect again and rolls it back, which is
+ * safe because an effect has no effect outside its transaction (see
+ * inTransaction), and answers with the first response whatever the effect
+ * would decide now. The unique key is what guarantees one effect per key.
  *
  * Errors: IDEMPOTENCY_KEY_MISSING, IDEMPOTENCY_KEY_REUSED, and whatever the effect throws.
  */
@@ -47,7 +55,57 @@ export async function runIdempotent<Req extends DescMessage, Res extends DescMes
   options: TransactionOptions = {},
 ): Promise<MessageShape<Res>> {
   requireKey(call.key);
-  return inTransaction(pool, (tx) => runIdempotentIn(tx, call, effect), options);
+  const requestHash = hashRequest(call.requestSchema, call.request);
+  try {
+    return await inTransaction(
+      pool,
+      async (tx) => {
+        const response = await effect(tx);
+        const recorded = await tx.maybeOneFirst(sql.unsafe`
+          INSERT INTO idempotency_keys (scope, key, request_hash, response)
+          VALUES (${call.scope}, ${call.key}, ${sql.binary(requestHash)},
+                  ${sql.binary(Buffer.from(toBinary(call.responseSchema, response)))})
+          ON CONFLICT DO NOTHING RETURNING 1
+        `);
+        // Throwing rolls the effect back: the key's first use stands alone.
+        if (recorded === null) throw new KeyTaken();
+        return response;
+      },
+      options,
+    );
+  } catch (error) {
+    if (!(error instanceof KeyTaken || error instanceof DomainError)) throw error;
+    const first = await pool.maybeOne(sql.unsafe`
+      SELECT request_hash, response FROM idempotency_keys WHERE scope = ${call.scope} AND key = ${call.key}
+    `);
+    if (first === null) {
+      // The effect refused a new key: nothing is stored, so the caller may retry.
+      if (error instanceof KeyTaken)
+        throw new Error(`idempotency key ${call.key} vanished`, { cause: error });
+      throw error;
+    }
+    return replayOrRefuse(call, requestHash, first);
+  }
+}
+
+/** Raised inside the effect's transaction when its key turns out to be taken, to roll it back. */
+class KeyTaken extends Error {
+  override readonly name = "KeyTaken";
+}
+
+/** The first response under a key, when `requestHash` is its request's; otherwise the refusal. */
+function replayOrRefuse<Req extends DescMessage, Res extends DescMessage>(
+  call: IdempotentCall<Req, Res>,
+  requestHash: Buffer,
+  first: Readonly<Record<string, unknown>>,
+): MessageShape<Res> {
+  if (!requestHash.equals(first["request_hash"] as Buffer)) {
+    throw new DomainError(
+      "IDEMPOTENCY_KEY_REUSED",
+      `idempotency key ${call.key} was already used for a different request; use a new key`,
+    );
+  }
+  return fromBinary(call.responseSchema, first["response"] as Buffer);
 }
 
 /**
@@ -75,13 +133,7 @@ export async function runIdempotentIn<Req extends DescMessage, Res extends DescM
     const first = await tx.one(sql.unsafe`
       SELECT request_hash, response FROM idempotency_keys WHERE scope = ${call.scope} AND key = ${call.key}
     `);
-    if (!requestHash.equals(first["request_hash"] as Buffer)) {
-      throw new DomainError(
-        "IDEMPOTENCY_KEY_REUSED",
-        `idempotency key ${call.key} was already used for a different request; use a new key`,
-      );
-    }
-    return fromBinary(call.responseSchema, first["response"] as Buffer);
+    return replayOrRefuse(call, requestHash, first);
   }
   const response = await effect(tx);
   await tx.query(sql.unsafe`
