@@ -6,7 +6,7 @@ import type { AuditRecord } from "@money/proto/audit/v1/audit_pb";
 import type { Role } from "@money/rpc";
 import { auditEvent } from "./support/audit-events.js";
 import { startAudit, type AuditHarness } from "./support/audit-harness.js";
-import { waitUntil } from "./support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 let audit: AuditHarness;
 const base = new Date("2026-03-01T10:00:00Z");
