@@ -26,6 +26,17 @@ const NO_BYTES = new Uint8Array(0);
 // customers over and over.
 const pseudonyms = new WeakMap<Uint8Array, string>();
 
+// A batch stamps every entry with the same instant: convert it once.
+let lastRecordedAt: { readonly date: Date; readonly seconds: bigint; readonly nanos: number } | undefined;
+
+function timestampOf(date: Date): { readonly seconds: bigint; readonly nanos: number } {
+  if (lastRecordedAt?.date !== date) {
+    const { seconds, nanos } = timestampFromDate(date);
+    lastRecordedAt = { date, seconds, nanos };
+  }
+  return lastRecordedAt;
+}
+
 function pseudonymOfRef(ref: Uint8Array): string {
   let text = pseudonyms.get(ref);
   if (text === undefined) {
@@ -52,7 +63,7 @@ export function leafOf(
     const reference = customerReferenceIn(key, value);
     return reference === undefined ? undefined : pseudonym(reference);
   };
-  const recorded = timestampFromDate(recordedAt);
+  const recorded = timestampOf(recordedAt);
   return {
     sequence,
     eventId: event.eventId,
