@@ -8,7 +8,7 @@ import { RefundStatus, SagaStep, StepStatus } from "@money/proto/refunds/v1/refu
 import { sql } from "@money/db";
 import { startLoyaltyRefundParticipant } from "../../services/loyalty/src/events/refund-participant.js";
 import { RefundPlatform, type Payment } from "../../services/refunds/test/support/refund-platform.js";
-import { waitUntil } from "../../services/refunds/test/support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 /*
  * The saga survives what production throws at it: the refunds process

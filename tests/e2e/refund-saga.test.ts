@@ -14,7 +14,7 @@ import {
 import { startLoyaltyRefundParticipant } from "../../services/loyalty/src/events/refund-participant.js";
 import { commandId } from "../../services/refunds/src/saga-protocol/saga-messages.js";
 import { expectRefusal, key, RefundPlatform } from "../../services/refunds/test/support/refund-platform.js";
-import { waitUntil } from "../../services/refunds/test/support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 /*
  * The refund saga across the ledger, loyalty and refunds services, each on

@@ -24,7 +24,7 @@ import { ReasonCode, RefundService, RefundStatus, type Refund } from "@money/pro
 import { createLogger, ERROR_REASON_HEADER, mintToken, tokenVerifierFromEnv, type Role } from "@money/rpc";
 import { startService, type RunningService, type ServiceDefinition } from "@money/runtime";
 import { createRefundsService, type RefundsOptions } from "../../src/service.js";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 export type RefundsClient = Client<typeof RefundService>;
 export type LedgerClient = Client<typeof LedgerService>;
