@@ -11,7 +11,6 @@ import {
   RefundSagaReplySchema,
   ReplyOutcome,
 } from "@money/proto/refunds/v1/saga_pb";
-import { startLoyaltyRefundParticipant } from "../../services/loyalty/src/events/refund-participant.js";
 import { commandId } from "../../services/refunds/src/saga-protocol/saga-messages.js";
 import { expectRefusal, key, RefundPlatform } from "../../services/refunds/test/support/refund-platform.js";
 import { waitUntil } from "@money/testkit";
@@ -245,7 +244,7 @@ describe("a compensation that fails", () => {
     const payment = await platform.settledPayment("30.00");
     await platform.autoApproving(payment.merchantId);
     await platform.earnedPoints(payment, "29.00");
-    await platform.loyaltyParticipant!.stop();
+    await platform.stopLoyalty();
     const refund = await platform.request(payment, "30.00");
     await waitUntil("the ledger reversal", async () =>
       (await platform.refund(refund.id)).steps.some(
@@ -257,7 +256,7 @@ describe("a compensation that fails", () => {
       accountId: payment.customer.id,
       reason: "test",
     });
-    platform.loyaltyParticipant = await startLoyaltyRefundParticipant(platform.loyalty!.deps);
+    await platform.startLoyalty();
     const parked = await platform.waitForStatus(refund.id, RefundStatus.REQUIRES_ATTENTION);
     return { payment, parked };
   }

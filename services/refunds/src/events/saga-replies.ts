@@ -5,14 +5,14 @@ import type { RefundsContext } from "../domain/refunds-context.js";
 import type { ReplyOutcome as Outcome } from "../domain/saga/saga-decision.js";
 import { advanceSaga } from "../domain/saga/run-saga.js";
 import { filteredBus } from "../saga-protocol/message-filter.js";
-import { groupName, sagaStartsFromBeginning, stepFromWire } from "../saga-protocol/saga-messages.js";
+import { sagaConsumerGroup, sagaStartsFromBeginning, stepFromWire } from "../saga-protocol/saga-messages.js";
 
 /**
  * Consumes the participants' replies on refunds.replies through the refunds
  * inbox and moves each saga on, in the transaction that records the reply:
  * a copy of a reply is dropped by the inbox, a stale one by the saga.
  */
-export function subscribeSagaReplies(
+export async function subscribeSagaReplies(
   deps: ServiceDeps,
   context: RefundsContext,
   namespace: string,
@@ -28,7 +28,7 @@ export function subscribeSagaReplies(
   return subscribeThroughInbox({
     bus,
     pool: deps.pool,
-    consumer: groupName("refunds.saga-orchestrator", namespace),
+    consumer: await sagaConsumerGroup(deps.pool, "refunds.saga-orchestrator", namespace),
     topics: [TOPICS.refundsReplies.topic],
     isolation: "read committed",
     handle: async (tx, envelope) => {

@@ -12,7 +12,7 @@ import {
 import { DomainError, runIdempotentIn } from "@money/rpc";
 import type { ServiceDeps } from "@money/runtime";
 import { filteredBus } from "./message-filter.js";
-import { groupName, sagaNamespace, sagaStartsFromBeginning, stepFromWire } from "./saga-messages.js";
+import { sagaConsumerGroup, sagaNamespace, sagaStartsFromBeginning, stepFromWire } from "./saga-messages.js";
 
 /** What a participant's step reports on success: the reply's result. */
 export type StepResult = RefundSagaReply["result"];
@@ -53,7 +53,7 @@ export async function startRefundParticipant(
   options: RefundParticipantOptions,
 ): Promise<{ stop(): Promise<void> }> {
   const namespace = sagaNamespace(deps.env);
-  const consumer = groupName(options.consumer, namespace);
+  const consumer = await sagaConsumerGroup(deps.pool, options.consumer, namespace);
   const transient = new Set(["CONFLICT_RETRIES_EXHAUSTED", ...(options.transientReasons ?? [])]);
   const bus = filteredBus(
     deps.bus,
