@@ -3,6 +3,8 @@
 // Writes the figures to the "## Loyalty" section of docs/benchmarks.md.
 //   BENCH_SECONDS     length of each measured run (default 15)
 //   BENCH_TERMINALS   comma-separated terminal counts (default 16,64)
+//   BENCH_SERVER_NODE_ARGS  extra node flags for the service process, space-separated
+//                     (say "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service side)
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
@@ -45,7 +47,12 @@ const say = (line: string) =>
 async function startServer(adminUrl: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", fileURLToPath(new URL("./bench-server.ts", import.meta.url))],
+    [
+      ...(process.env["BENCH_SERVER_NODE_ARGS"] ?? "").split(" ").filter(Boolean),
+      "--import",
+      "tsx",
+      fileURLToPath(new URL("./bench-server.ts", import.meta.url)),
+    ],
     {
       env: { ...process.env, BENCH_DATABASE_URL: adminUrl, BENCH_POOL_SIZE: "20" },
       stdio: ["ignore", "pipe", "inherit"],

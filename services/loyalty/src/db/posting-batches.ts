@@ -14,26 +14,6 @@ import { toStore } from "./stores-table.js";
 const json = (value: unknown) => sql.fragment`${JSON.stringify(value)}::jsonb`;
 const iso = (at: Date | null) => (at === null ? null : at.toISOString());
 
-/**
- * Takes the advisory locks of the batch's orders (the lock an earn takes
- * with its card's in lockCardForPosting), in one fixed order and before any
- * card lock, so batches and single postings cannot deadlock on them.
- */
-export async function lockOrders(
-  db: CommonQueryMethods,
-  orders: readonly { merchantId: string; orderReference: string }[],
-): Promise<void> {
-  if (orders.length === 0) return;
-  await db.query(sql.unsafe`
-    SELECT pg_advisory_xact_lock(k) FROM (
-      SELECT DISTINCT hashtextextended('loyalty-order:' || o.merchant_id || ':' || o.order_reference, 0) AS k
-      FROM jsonb_to_recordset(${json(orders.map((o) => ({ merchant_id: o.merchantId, order_reference: o.orderReference })))})
-        AS o(merchant_id text, order_reference text)
-      ORDER BY k
-    ) keys
-  `);
-}
-
 /** What one posting of a batch found under its card's lock. */
 export interface BatchLookup {
   /** The card, locked until the transaction ends; null when there is no such card. */
@@ -44,8 +24,6 @@ export interface BatchLookup {
   /** The terminal's device with its store; null when there is no such device. */
   device: { id: string; merchantId: string; revoked: boolean; store: Store } | null;
   staff: { id: string; merchantId: string; pinVersion: number; pinLockedUntil: Date | null } | null;
-  /** The posting's order has already earned (earns only; under the order's advisory lock). */
-  orderEarned: boolean;
 }
 
 /**
@@ -54,11 +32,20 @@ export interface BatchLookup {
  * lots are due, the device and its store, the staff member, and for an earn
  * whether its order earned already. The device and staff rows are read in
  * the posting's own transaction: a revocation or PIN lock committed before
- * this statement is seen.
+ * this statement is seen. Earns first take their orders' advisory locks
+ * (the lock lockCardForPosting takes), in one fixed order and before any
+ * card lock; whether an order earned already is left to the ledger's
+ * unique index, in writeBatch.
  */
 export async function lookUpBatch(
   db: CommonQueryMethods,
-  postings: readonly { cardId: string; deviceId: string; staffId: string; orderReference: string | null }[],
+  postings: readonly {
+    cardId: string;
+    deviceId: string;
+    staffId: string;
+    /** An earn's order, under the merchant of the terminal's token: its advisory lock is taken first. */
+    order: { merchantId: string; orderReference: string } | null;
+  }[],
   horizon: Date,
 ): Promise<BatchLookup[]> {
   const items = postings.map((p, n) => ({
@@ -66,14 +53,23 @@ export async function lookUpBatch(
     card_id: p.cardId,
     device_id: p.deviceId,
     staff_id: p.staffId,
-    order_reference: p.orderReference,
+    order_key: p.order ? `loyalty-order:${p.order.merchantId}:${p.order.orderReference}` : null,
   }));
   const rows = await db.any(sql.unsafe`
     WITH item AS (
       SELECT * FROM jsonb_to_recordset(${json(items)})
-        AS i(n int, card_id uuid, device_id uuid, staff_id uuid, order_reference text)
+        AS i(n int, card_id uuid, device_id uuid, staff_id uuid, order_key text)
+    ), order_locks AS MATERIALIZED (
+      SELECT pg_advisory_xact_lock(k) FROM (
+        SELECT DISTINCT hashtextextended(order_key, 0) AS k FROM item WHERE order_key IS NOT NULL ORDER BY k
+      ) keys
     ), locked AS MATERIALIZED (
-      SELECT c.* FROM cards c WHERE c.id IN (SELECT card_id FROM item) ORDER BY c.id FOR UPDATE
+      -- The uncorrelated count runs first (an InitPlan): the order locks are
+      -- taken before any card lock, as the one-posting path takes them.
+      SELECT c.* FROM cards c
+      WHERE c.id IN (SELECT card_id FROM item) AND (SELECT count(*) FROM order_locks) >= 0
+      ORDER BY c.id
+      FOR UPDATE
     )
     SELECT i.n, c.*, p.version AS program_version,
            EXISTS (
@@ -82,11 +78,7 @@ export async function lookUpBatch(
            ) AS lots_due_by,
            d.id AS device_id, d.merchant_id AS device_merchant_id, d.revoked_at IS NOT NULL AS device_revoked,
            d.store_id, s.name AS store_name, s.time_zone, s.points_per_unit_override, s.created_at AS store_created_at,
-           st.id AS staff_id, st.merchant_id AS staff_merchant_id, st.pin_version, st.pin_locked_until,
-           i.order_reference IS NOT NULL AND EXISTS (
-             SELECT FROM loyalty_transactions t
-             WHERE t.merchant_id = c.merchant_id AND t.order_reference = i.order_reference AND t.type = 'points_earned'
-           ) AS order_earned
+           st.id AS staff_id, st.merchant_id AS staff_merchant_id, st.pin_version, st.pin_locked_until
     FROM item i
     LEFT JOIN locked c ON c.id = i.card_id
     LEFT JOIN programs p ON p.merchant_id = c.merchant_id
@@ -111,7 +103,6 @@ export async function lookUpBatch(
       staff_merchant_id: string;
       pin_version: number;
       pin_locked_until: Date | null;
-      order_earned: boolean;
     };
     return {
       card: r.id === null ? null : toCard(r),
@@ -142,7 +133,6 @@ export async function lookUpBatch(
               pinVersion: r.pin_version,
               pinLockedUntil: r.pin_locked_until,
             },
-      orderEarned: r.order_earned,
     };
   });
 }
@@ -188,10 +178,12 @@ export interface BatchWrites {
 
 /**
  * Writes a batch's lots, ledger rows, cards and idempotency records in one
- * statement. Returns how many idempotency keys it recorded: fewer than
- * given means some key was taken meanwhile, and the caller must roll back.
+ * statement. Returns false when a row or a key was not written because its
+ * unique key was taken (an idempotency key used meanwhile, an order that
+ * earned already): the caller must then roll back. A key or an order that
+ * another transaction is writing makes this statement wait for it.
  */
-export async function writeBatch(db: CommonQueryMethods, writes: BatchWrites): Promise<number> {
+export async function writeBatch(db: CommonQueryMethods, writes: BatchWrites): Promise<boolean> {
   const lots = writes.lots.map((l) => ({
     id: l.id,
     card_id: l.cardId,
@@ -251,7 +243,7 @@ export async function writeBatch(db: CommonQueryMethods, writes: BatchWrites): P
     request_hash: k.requestHash.toString("hex"),
     response: Buffer.from(k.response).toString("base64"),
   }));
-  const recorded = await db.oneFirst(sql.unsafe`
+  const row = await db.one(sql.unsafe`
     WITH new_lots AS (
       INSERT INTO points_lots (id, card_id, source_transaction_id, original_points, remaining_points, earned_at,
                                available_at, expires_at)
@@ -273,6 +265,8 @@ export async function writeBatch(db: CommonQueryMethods, writes: BatchWrites): P
              transaction_at timestamptz, stamps_delta int4, points_delta int8, stamps_balance_after int4,
              points_balance_after int8, stamps_cancelled int4, points_cancelled int8, points_already_expired int8,
              points_forgiven int8, lot_id uuid)
+      ON CONFLICT DO NOTHING
+      RETURNING 1
     ), updated_cards AS (
       UPDATE cards c SET
         status = u.status, status_reason = u.status_reason, stamps = u.stamps, points_balance = u.points_balance,
@@ -289,7 +283,7 @@ export async function writeBatch(db: CommonQueryMethods, writes: BatchWrites): P
       ON CONFLICT DO NOTHING
       RETURNING 1
     )
-    SELECT count(*) FROM recorded_keys
+    SELECT (SELECT count(*) FROM new_rows) AS rows_posted, (SELECT count(*) FROM recorded_keys) AS keys_recorded
   `);
-  return Number(recorded);
+  return Number(row["rows_posted"]) === transactions.length && Number(row["keys_recorded"]) === keys.length;
 }

@@ -3,13 +3,7 @@ import { inTransaction, type DatabasePool, type DatabaseTransactionConnection } 
 import type { Actor, AuditEntry, NewEvent } from "@money/kafka";
 import type { DescMessage } from "@bufbuild/protobuf";
 import type { Currency } from "@money/money";
-import {
-  lockOrders,
-  lookUpBatch,
-  sumOpenLotsOfCards,
-  writeBatch,
-  type BatchLookup,
-} from "../../db/posting-batches.js";
+import { lookUpBatch, sumOpenLotsOfCards, writeBatch, type BatchLookup } from "../../db/posting-batches.js";
 import type { NewLot } from "../../db/lots-table.js";
 import { transactionPosted } from "../../events/transaction-posted.js";
 import type { Acting } from "../acting.js";
@@ -120,7 +114,7 @@ export class PostingGroupCommit {
     options: GroupCommitOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 64;
-    this.maxInFlight = options.maxInFlight ?? 4;
+    this.maxInFlight = options.maxInFlight ?? 3;
   }
 
   submit<Response>(call: BatchedCall<Response>): Promise<Response> {
@@ -177,7 +171,7 @@ interface Outcome {
   response: unknown;
 }
 
-/** Raised when a key of the batch was taken meanwhile: the batch rolls back. */
+/** Raised when a key or an order of the batch was taken: the batch rolls back. */
 class BatchKeyTaken extends Error {
   override readonly name = "BatchKeyTaken";
 }
@@ -200,12 +194,6 @@ async function postBatch(
   deps: LoyaltyDeps & { pins: VerifiedPinCache },
   calls: readonly BatchedCall<unknown>[],
 ): Promise<(Outcome | null)[]> {
-  const orders = calls.flatMap((c) =>
-    c.posting.kind === "earn"
-      ? [{ merchantId: c.tokenMerchantId, orderReference: c.posting.orderReference }]
-      : [],
-  );
-  await lockOrders(tx, orders);
   // No posting waits a minute for its locks (statements time out sooner).
   const found = await lookUpBatch(
     tx,
@@ -213,7 +201,10 @@ async function postBatch(
       cardId: c.cardId,
       deviceId: c.deviceId,
       staffId: c.staffId,
-      orderReference: c.posting.kind === "earn" ? c.posting.orderReference : null,
+      order:
+        c.posting.kind === "earn"
+          ? { merchantId: c.tokenMerchantId, orderReference: c.posting.orderReference }
+          : null,
     })),
     addSeconds(deps.clock.now(), 60),
   );
@@ -240,7 +231,7 @@ async function postBatch(
     let made: { transaction: LoyaltyTransaction; card: Card; lot: NewLot | null } | null;
     if (posting.kind === "earn") {
       const order = `${card.merchantId}\u0000${posting.orderReference}`;
-      if (lookup.orderEarned || ordersSeen.has(order)) continue;
+      if (ordersSeen.has(order)) continue;
       made = earnIn(card, program, posting, acting, at);
       if (made) ordersSeen.add(order);
     } else {
@@ -282,13 +273,13 @@ async function postBatch(
     outcomes[a.index] = { response };
     return { ...call.idempotency, response: bytes };
   });
-  const recorded = await writeBatch(tx, {
+  const written = await writeBatch(tx, {
     lots: [...newLots.values()].flat(),
     transactions: accepted.map((a) => a.transaction),
     cards: [...cards.values()],
     idempotencyKeys: keys,
   });
-  if (recorded !== keys.length) throw new BatchKeyTaken();
+  if (!written) throw new BatchKeyTaken();
   await deps.audit.recordMany(tx, audit, events);
   return outcomes;
 }
