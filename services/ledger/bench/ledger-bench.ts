@@ -3,7 +3,8 @@
 //   BENCH_SECONDS   length of each measured run (default 10)
 //   PGBENCH_SCALE   pgbench scale factor (default 64: one branch per client at 64 clients)
 //   BENCH_CPU_PROFILE=<dir>  writes a V8 CPU profile of the ledger process there
-//   BENCH_QUICK=1   only the Transfer and PostTransactions runs (for iterating on the write path)
+//   BENCH_QUICK=1   only the Transfer and PostTransactions runs (for iterating on the write path), with
+//                   BENCH_CALLERS (default 1,16,64) and BENCH_BATCH_SIZES (default 100,1000; empty for none)
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
@@ -27,6 +28,12 @@ const PGBENCH_SCALE = Number(process.env["PGBENCH_SCALE"] ?? "64");
 const ACCOUNTS = 2_000;
 const CONCURRENCY = [1, 16, 64] as const;
 const QUICK = process.env["BENCH_QUICK"] === "1";
+const listFromEnv = (name: string, fallback: readonly number[]) =>
+  QUICK && process.env[name] !== undefined
+    ? process.env[name]!.split(",").filter(Boolean).map(Number)
+    : fallback;
+const CALLERS = listFromEnv("BENCH_CALLERS", CONCURRENCY);
+const BATCH_SIZES = listFromEnv("BENCH_BATCH_SIZES", [100, 1_000]);
 
 /** A load result with the ledger process's CPU time per call (warm-up included in both). */
 type Measured = LoadResult & { cpuMsPerCall: number };
@@ -155,7 +162,7 @@ async function main(): Promise<void> {
 
     const pid = server.pid!;
     const single: Measured[] = [];
-    for (const callers of CONCURRENCY) {
+    for (const callers of CALLERS) {
       say(`single Transfer RPCs, ${callers} callers, ${SECONDS} s`);
       single.push(
         await measured(pid, callers, () => {
@@ -171,7 +178,7 @@ async function main(): Promise<void> {
     }
 
     const batches: Measured[] = [];
-    for (const size of [100, 1_000]) {
+    for (const size of BATCH_SIZES) {
       say(`PostTransactions batches of ${size}, ${SECONDS} s`);
       // Two callers on disjoint halves of the accounts, so one batch's database work overlaps the other's encoding.
       const halves = [ids.slice(0, ids.length / 2), ids.slice(ids.length / 2)];
@@ -207,7 +214,7 @@ async function main(): Promise<void> {
       "|---:|---:|---:|---:|---:|",
       ...batches.map(
         (r, i) =>
-          `| ${i === 0 ? 100 : 1_000} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuMsPerCall, 3)} |`,
+          `| ${fmt(BATCH_SIZES[i]!)} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuMsPerCall, 3)} |`,
       ),
       "",
       `Failures: ${single.map((r) => r.failures).join(" / ")} single, ${batches.map((r) => r.failures).join(" / ")} batch calls.`,

@@ -19,7 +19,14 @@ export function ledgerHandlers(
   const write = idempotentWrites(deps.pool);
   return {
     ...accountHandlers(deps, write),
-    ...postingHandlers(events, write, new KeyedMutex(), new TransferGroupCommit(deps.pool, events, write)),
+    ...postingHandlers(
+      events,
+      write,
+      new KeyedMutex(),
+      new TransferGroupCommit(deps.pool, events, write, {
+        maxGroupsInFlight: Number.parseInt(deps.env["LEDGER_TRANSFER_GROUPS_IN_FLIGHT"] ?? "2", 10),
+      }),
+    ),
     ...queryHandlers(deps.pool),
     ...walletHandlers(deps, events, write, new KeyedMutex()),
     ...reportHandlers(deps.pool),
