@@ -40,9 +40,12 @@ interface Member {
   requestHash: Buffer;
 }
 
-/** Raised inside a group's transaction when one of its keys is taken, to roll the whole group back. */
-class KeyTaken extends Error {
-  override readonly name = "KeyTaken";
+/** Raised inside a group's transaction when some of its keys are taken, to roll the whole group back. */
+class KeysTaken extends Error {
+  override readonly name = "KeysTaken";
+  constructor(readonly members: ReadonlySet<Member>) {
+    super(`${members.size} idempotency keys of the group were taken`);
+  }
 }
 
 /**
@@ -61,8 +64,8 @@ class KeyTaken extends Error {
  *   out of the group.
  * - Each posted member's idempotency key is recorded with its own response,
  *   in the group's transaction, in runIdempotent's table and format. If any
- *   key is already taken (a replay, or a concurrent duplicate) the group
- *   rolls back whole.
+ *   key is already taken (a replay, or the same key twice in the group) the
+ *   group rolls back whole, and is written once more without those calls.
  * - Every call that was refused, left out or rolled back runs again alone
  *   through the ordinary idempotent write, which refuses, replays or posts it
  *   exactly as it would have without the group. So a refusal, a replay and a
@@ -155,18 +158,29 @@ export class TransferGroupCommit {
       else this.settleAlone(pending);
     }
     let answered: { member: Member; response: TransferResponse }[];
-    try {
-      answered = await this.commit(members);
-    } catch {
-      // A key was taken (KeyTaken), or the shared transaction failed otherwise (conflicts beyond
-      // the retries, a lost connection): each call tries again on its own, so that none is
-      // answered for another's sake.
-      for (const member of members) this.settleAlone(member.pending);
-      return;
+    let remaining = members;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        answered = await this.commit(remaining);
+        break;
+      } catch (error) {
+        if (error instanceof KeysTaken && attempt === 0) {
+          // Replays and repeated keys go alone (they replay); the rest of the group tries once more.
+          for (const member of error.members) this.settleAlone(member.pending);
+          remaining = remaining.filter((m) => !error.members.has(m));
+          if (remaining.length > 0) continue;
+          return;
+        }
+        // Keys taken twice in a row, or the shared transaction failed otherwise (conflicts beyond
+        // the retries, a lost connection): each call tries again on its own, so that none is
+        // answered for another's sake.
+        for (const member of remaining) this.settleAlone(member.pending);
+        return;
+      }
     }
     const posted = new Set(answered.map((a) => a.member));
     for (const { member, response } of answered) member.pending.resolve(response);
-    for (const member of members) if (!posted.has(member)) this.settleAlone(member.pending);
+    for (const member of remaining) if (!posted.has(member)) this.settleAlone(member.pending);
   }
 
   /** Posts what it can of the group in one transaction; returns the posted members with their answers. */
@@ -208,7 +222,8 @@ export class TransferGroupCommit {
           requestHash: member.requestHash,
           response: Buffer.from(toBinary(TransferResponseSchema, response)),
         }));
-        if ((await recordIdempotencyKeys(tx, records)) < records.length) throw new KeyTaken();
+        const taken = await recordIdempotencyKeys(tx, records);
+        if (taken.length > 0) throw new KeysTaken(new Set(taken.map((i) => answered[i]!.member)));
         return answered;
       },
       { retries: WRITE_RETRIES },
