@@ -6,9 +6,8 @@ import { restartTestBroker, testBrokers } from "@money/kafka/testing";
 import { TransactionStatus } from "@money/proto/ledger/v1/ledger_pb";
 import { RefundStatus, SagaStep, StepStatus } from "@money/proto/refunds/v1/refunds_pb";
 import { sql } from "@money/db";
-import { startLoyaltyRefundParticipant } from "../../services/loyalty/src/events/refund-participant.js";
 import { RefundPlatform, type Payment } from "../../services/refunds/test/support/refund-platform.js";
-import { waitUntil } from "../../services/refunds/test/support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 /*
  * The saga survives what production throws at it: the refunds process
@@ -21,7 +20,13 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 let platform: RefundPlatform;
 
 beforeAll(async () => {
-  platform = await RefundPlatform.start("recovery", { inProcessRefunds: false });
+  platform = await RefundPlatform.start("recovery", {
+    inProcessRefunds: false,
+    // Loyalty is stopped below before its new consumer group has committed
+    // anything; from the earliest offset it still finds, when it comes back,
+    // the command sent while it was away (refunds is dead then and resends nothing).
+    env: { REFUNDS_SAGA_START_AT: "earliest" },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -107,7 +112,7 @@ describe("the refunds process killed mid-saga", () => {
       const { cardId } = await platform.earnedPoints(payment, "80.00");
 
       // Loyalty is away, so the saga is certain to be in flight at the loyalty step when the kill comes.
-      await platform.loyaltyParticipant!.stop();
+      await platform.stopLoyalty();
       const refund = await platform.request(payment, "80.00");
       await waitUntil(
         "the ledger steps",
@@ -126,7 +131,7 @@ describe("the refunds process killed mid-saga", () => {
       await kill(refunds.child);
 
       // While refunds is dead, loyalty comes back and answers into Kafka; the step's deadline passes.
-      platform.loyaltyParticipant = await startLoyaltyRefundParticipant(platform.loyalty!.deps);
+      await platform.startLoyalty();
       await waitUntil(
         "loyalty's reply",
         async () => (await platform.outbox("loyalty", "refunds.replies", refund.id)).length > 0,
@@ -155,7 +160,7 @@ describe("the Kafka broker restarted mid-saga", () => {
     const firstCard = (await platform.earnedPoints(first, "15.00")).cardId;
     const secondCard = (await platform.earnedPoints(second, "7.00")).cardId;
 
-    await platform.loyaltyParticipant!.stop();
+    await platform.stopLoyalty();
     const a = await platform.request(first, "15.00");
     await waitUntil(
       "the ledger steps",
@@ -168,7 +173,7 @@ describe("the Kafka broker restarted mid-saga", () => {
     // Requested while the broker goes down: its first command waits in the outbox.
     const b = await platform.request(second, "7.00");
     await restart;
-    platform.loyaltyParticipant = await startLoyaltyRefundParticipant(platform.loyalty!.deps);
+    await platform.startLoyalty();
 
     await platform.waitForStatus(a.id, RefundStatus.SUCCEEDED, 90_000);
     await platform.waitForStatus(b.id, RefundStatus.SUCCEEDED, 90_000);

@@ -2,19 +2,27 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { anyPack, timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
+import { inTransaction } from "@money/db";
 import { payloadAs } from "@money/kafka";
 import { EventEnvelopeSchema, type EventEnvelope } from "@money/proto/events/v1/envelope_pb";
 import { TransactionStatus } from "@money/proto/ledger/v1/ledger_pb";
-import { RefundStatus, Resolution, SagaStep, StepStatus } from "@money/proto/refunds/v1/refunds_pb";
+import {
+  ReasonCode,
+  RefundStatus,
+  Resolution,
+  SagaStep,
+  StepStatus,
+} from "@money/proto/refunds/v1/refunds_pb";
 import {
   RefundSagaCommandSchema,
   RefundSagaReplySchema,
   ReplyOutcome,
 } from "@money/proto/refunds/v1/saga_pb";
-import { startLoyaltyRefundParticipant } from "../../services/loyalty/src/events/refund-participant.js";
+import { cancelReversal } from "../../services/ledger/src/domain/reversal/cancel-reversal.js";
+import { OutboxEventSink } from "../../services/ledger/src/events/outbox-event-sink.js";
 import { commandId } from "../../services/refunds/src/saga-protocol/saga-messages.js";
 import { expectRefusal, key, RefundPlatform } from "../../services/refunds/test/support/refund-platform.js";
-import { waitUntil } from "../../services/refunds/test/support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 /*
  * The refund saga across the ledger, loyalty and refunds services, each on
@@ -187,6 +195,78 @@ describe("a loyalty refusal", () => {
     await platform.policy(payment.merchantId, [{ minAmount: "0", approvalsRequired: 1 }]);
     expect((await platform.request(payment, "50.00")).status).toBe(RefundStatus.AWAITING_APPROVAL);
   });
+
+  it("leaves the transaction refundable: a second refund after the compensated one succeeds", async () => {
+    const payment = await platform.settledPayment("30.00");
+    await platform.autoApproving(payment.merchantId);
+    const { cardId } = await platform.earnedPoints(payment, "30.00");
+    // The till already refunded 20.00 of the order's points by itself: loyalty refuses a refund of 30.00.
+    await platform.loyaltyAs("service", "till-refunds").reverseForOrder({
+      idempotencyKey: key(),
+      merchantId: payment.merchantId,
+      orderReference: payment.orderReference,
+      refundedAmount: "20.00",
+      originalPurchaseAmount: "30.00",
+      currency: "EUR",
+      sagaId: "till-refund-1",
+    });
+
+    const first = await platform.request(payment, "30.00");
+    const failed = await platform.waitForStatus(first.id, RefundStatus.FAILED);
+    expect(failed.failureReason).toBe("REFUND_EXCEEDS_PURCHASE");
+    const [cancelled] = await platform.reversalsOf(payment.transaction.id);
+    expect(cancelled).toEqual({ id: failed.reversalTransactionId, amount: "3000", reversed: "3000" });
+
+    // The compensation is a reversal of the reversal, by the saga, with its reason, in the audit trail.
+    const [cancellation] = await platform.reversalsOf(cancelled!.id);
+    expect(cancellation).toMatchObject({ amount: "3000", reversed: "0" });
+    const audit = (await platform.auditTrail("ledger", cancellation!.id)).find(
+      (e) => e.action === "transaction.reversed",
+    );
+    expect(audit).toMatchObject({ correlationId: cancelled!.id, actor: { principalId: "refunds-saga" } });
+    expect(audit!.reason).not.toBe("");
+
+    // Cancelling it again changes nothing and answers with the same cancellation.
+    const again = await inTransaction(platform.ledger!.deps.pool, (tx) =>
+      cancelReversal(
+        tx,
+        {
+          caller: { principalId: "operator", role: "admin", requestId: "r" },
+          events: new OutboxEventSink(platform.ledger!.deps.audit),
+        },
+        { transactionId: payment.transaction.id, reversalTransactionId: cancelled!.id, reason: "again" },
+      ),
+    );
+    expect(again.cancellation.id).toBe(cancellation!.id);
+    expect(await platform.reversalsOf(cancelled!.id)).toHaveLength(1);
+
+    // The rest of the order is refundable, and the saga reverses it although the cancelled reversal took it all once.
+    const second = await platform.request(payment, "10.00");
+    const done = await platform.waitForStatus(second.id, RefundStatus.SUCCEEDED);
+    expect(await platform.reversalsOf(payment.transaction.id)).toEqual([
+      cancelled,
+      { id: done.reversalTransactionId, amount: "1000", reversed: "0" },
+    ]);
+    const original = await platform.transaction(payment.transaction.id);
+    expect(original.status).toBe(TransactionStatus.SETTLED);
+    expect(original.reversedAmount).toBe("10.00");
+    expect(await platform.balance(payment.customer.id)).toBe("10.00");
+    expect(await platform.balance(payment.merchant.id)).toBe("20.00");
+    expect(await platform.pointsBalance(payment, cardId)).toBe(0n);
+    // 20.00 of the payment is left to refund, and no more.
+    await expectRefusal(
+      platform.refundsAs("staff", "clerk-1").requestRefund({
+        idempotencyKey: key(),
+        originalTransactionId: payment.transaction.id,
+        amount: "20.01",
+        currency: "EUR",
+        reasonCode: ReasonCode.RETURN,
+        note: "too much",
+      }),
+      Code.FailedPrecondition,
+      "EXCEEDS_REFUNDABLE",
+    );
+  });
 });
 
 describe("duplicated commands", () => {
@@ -245,7 +325,7 @@ describe("a compensation that fails", () => {
     const payment = await platform.settledPayment("30.00");
     await platform.autoApproving(payment.merchantId);
     await platform.earnedPoints(payment, "29.00");
-    await platform.loyaltyParticipant!.stop();
+    await platform.stopLoyalty();
     const refund = await platform.request(payment, "30.00");
     await waitUntil("the ledger reversal", async () =>
       (await platform.refund(refund.id)).steps.some(
@@ -257,7 +337,7 @@ describe("a compensation that fails", () => {
       accountId: payment.customer.id,
       reason: "test",
     });
-    platform.loyaltyParticipant = await startLoyaltyRefundParticipant(platform.loyalty!.deps);
+    await platform.startLoyalty();
     const parked = await platform.waitForStatus(refund.id, RefundStatus.REQUIRES_ATTENTION);
     return { payment, parked };
   }

@@ -3,13 +3,18 @@ import { file_ledger_v1_ledger, LedgerService } from "@money/proto/ledger/v1/led
 import type { ServiceDefinition } from "@money/runtime";
 import { HoldExpiry } from "./jobs/hold-expiry.js";
 import { OutboxEventSink } from "./events/outbox-event-sink.js";
+import { startLedgerRefundParticipant } from "./events/refund-participant.js";
 import { LEDGER_ACCESS } from "./rpc/access-policy.js";
 import { LEDGER_ERROR_CODES } from "./rpc/error-codes.js";
 import { ledgerHandlers } from "./rpc/ledger-handlers.js";
 
 /**
- * The ledger service. Environment:
- *   LEDGER_HOLD_SWEEP_MS  how often holds past their timeout are voided (default 1000)
+ * The ledger service, with its part in the refund saga (the participant
+ * that performs the ledger's steps, see events/refund-participant.ts).
+ * Environment:
+ *   LEDGER_HOLD_SWEEP_MS    how often holds past their timeout are voided (default 1000)
+ *   REFUNDS_SAGA_NAMESPACE  the deployment's saga namespace (default "default")
+ *   REFUNDS_SAGA_START_AT   where the participant's new consumer group starts: latest (default) | earliest
  */
 export const ledgerService: ServiceDefinition = {
   name: "ledger",
@@ -29,10 +34,17 @@ export const ledgerService: ServiceDefinition = {
       deps.log,
       Number.parseInt(deps.env["LEDGER_HOLD_SWEEP_MS"] ?? "1000", 10),
     );
+    let refundParticipant: { stop(): Promise<void> } | undefined;
     return {
       routes: (router) => router.service(LedgerService, ledgerHandlers(deps, events)),
-      start: async () => expiry.start(),
-      stop: () => expiry.stop(),
+      start: async () => {
+        refundParticipant = await startLedgerRefundParticipant(deps);
+        expiry.start();
+      },
+      stop: async () => {
+        await expiry.stop();
+        await refundParticipant?.stop();
+      },
     };
   },
 };

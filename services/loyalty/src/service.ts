@@ -5,6 +5,7 @@ import type { ServiceDefinition } from "@money/runtime";
 import { systemClock, type Clock } from "./domain/clock.js";
 import { ProgramCache } from "./domain/programs/program-cache.js";
 import { VerifiedPinCache } from "./domain/staff/pin-hash.js";
+import { startLoyaltyRefundParticipant } from "./events/refund-participant.js";
 import { ExpiryJob } from "./jobs/expiry-job.js";
 import { LOYALTY_ACCESS } from "./rpc/access-policy.js";
 import { Callers } from "./rpc/callers.js";
@@ -17,7 +18,9 @@ const DEFAULT_EXPIRY_INTERVAL_MS = 60_000;
 /**
  * The loyalty service. `clock` is for tests that need time to pass (expiry,
  * cooldowns, PIN locks); the expiry job runs every LOYALTY_EXPIRY_INTERVAL_MS
- * (0 turns it off).
+ * (0 turns it off). The refund saga's participant (events/refund-participant.ts)
+ * runs beside it, in the saga namespace REFUNDS_SAGA_NAMESPACE (default "default");
+ * REFUNDS_SAGA_START_AT says where its new consumer group starts (latest by default).
  */
 export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDefinition {
   return {
@@ -28,7 +31,8 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
     files: [file_loyalty_v1_loyalty, file_loyalty_v1_events],
     policy: LOYALTY_ACCESS,
     errors: LOYALTY_ERROR_CODES,
-    build: ({ pool, audit, log, env }) => {
+    build: (serviceDeps) => {
+      const { pool, audit, log, env } = serviceDeps;
       const deps = {
         audit,
         clock: options.clock ?? systemClock,
@@ -46,10 +50,17 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
         callers: new Callers(pool, deps),
         deviceTokens: new DeviceTokens(env),
       });
+      let refundParticipant: { stop(): Promise<void> } | undefined;
       return {
         routes: (router) => router.service(LoyaltyService, handlers),
-        start: async () => expiry.start(),
-        stop: () => expiry.stop(),
+        start: async () => {
+          refundParticipant = await startLoyaltyRefundParticipant(serviceDeps, deps);
+          expiry.start();
+        },
+        stop: async () => {
+          await expiry.stop();
+          await refundParticipant?.stop();
+        },
       };
     },
   };

@@ -1,5 +1,6 @@
 // One service of the refund saga as its own process for the benchmark, on the
-// real Kafka broker, with its saga participant beside it as in production.
+// real Kafka broker, as deployed (the ledger and loyalty run their saga
+// participants themselves).
 // Prints {"url": ...} once listening; stops on SIGTERM.
 //   argv[2]             ledger | loyalty | refunds
 //   BENCH_DATABASE_URL  administrator URL of the benchmark database
@@ -10,22 +11,16 @@ import { KafkaBus } from "@money/kafka";
 import { createLogger, tokenVerifierFromEnv } from "@money/rpc";
 import { startService, stopOnSignals, type ServiceDefinition } from "@money/runtime";
 import { ledgerService } from "../../ledger/src/service.js";
-import { startLedgerRefundParticipant } from "../../ledger/src/events/refund-participant.js";
 import { createLoyaltyService } from "../../loyalty/src/service.js";
-import { startLoyaltyRefundParticipant } from "../../loyalty/src/events/refund-participant.js";
-import type { ServiceDeps } from "@money/runtime";
 import { refundsService } from "../src/service.js";
 
 const which = process.argv[2] as "ledger" | "loyalty" | "refunds";
-const definitions: Record<
-  typeof which,
-  [ServiceDefinition, ((deps: ServiceDeps) => Promise<{ stop(): Promise<void> }>) | null]
-> = {
-  ledger: [ledgerService, startLedgerRefundParticipant],
-  loyalty: [createLoyaltyService(), startLoyaltyRefundParticipant],
-  refunds: [refundsService, null],
+const definitions: Record<typeof which, ServiceDefinition> = {
+  ledger: ledgerService,
+  loyalty: createLoyaltyService(),
+  refunds: refundsService,
 };
-const [definition, participant] = definitions[which];
+const definition = definitions[which];
 const log = createLogger(which);
 log.level = "warn";
 const bus = new KafkaBus({
@@ -43,9 +38,7 @@ const service = await startService(definition, {
   listen: true,
   log,
 });
-const running = participant ? await participant(service.deps) : null;
 stopOnSignals(async () => {
-  await running?.stop();
   await service.stop();
   await bus.close();
 });

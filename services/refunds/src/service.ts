@@ -26,7 +26,7 @@ export interface RefundsOptions {
  *   LEDGER_URL                  the ledger (default http://127.0.0.1:7001)
  *   AUTH_JWT_SECRET             signs the service token it calls the ledger with
  *   REFUNDS_SAGA_NAMESPACE      the deployment's saga namespace (default "default")
- *   REFUNDS_SAGA_START_AT       where new saga consumer groups start: earliest (default) | latest
+ *   REFUNDS_SAGA_START_AT       where new saga consumer groups start: latest (default) | earliest
  *   REFUNDS_STEP_TIMEOUT_MS     a participant's time to answer a command (default 15000)
  *   REFUNDS_MAX_ATTEMPTS        commands per step before the saga parks (default 8)
  *   REFUNDS_RETRY_BASE_MS       first backoff after a transient failure (default 250)

@@ -130,7 +130,11 @@ export async function findTransaction(
   };
 }
 
-/** How much of each account's entry in `originalId` its reversals have offset so far. */
+/**
+ * How much of each account's entry in `originalId` its reversals have offset
+ * so far. A cancelled reversal (offset in full by another, so its reversed
+ * total is its amount) offsets nothing any more and is left out.
+ */
 export async function reversedPerAccount(
   db: CommonQueryMethods,
   originalId: string,
@@ -138,10 +142,22 @@ export async function reversedPerAccount(
   const rows = await db.any(sql.unsafe`
     SELECT e.account_id, sum(e.amount_minor)::text AS reversed
     FROM transactions r JOIN entries e ON e.transaction_id = r.id
-    WHERE r.reverses_transaction_id = ${originalId}
+    WHERE r.reverses_transaction_id = ${originalId} AND r.reversed_minor < r.amount_minor
     GROUP BY e.account_id
   `);
   return new Map(rows.map((r) => [r["account_id"] as string, BigInt(r["reversed"] as string)]));
+}
+
+/** The reversal that cancelled (offset in full) the reversal `reversalId`; null when none has. */
+export async function findCancellationOf(
+  db: CommonQueryMethods,
+  reversalId: string,
+): Promise<TransactionRecord | null> {
+  const id = await db.maybeOneFirst(sql.unsafe`
+    SELECT id FROM transactions WHERE reverses_transaction_id = ${reversalId} ORDER BY created_at LIMIT 1
+  `);
+  if (id === null) return null;
+  return (await findTransaction(db, id as string))?.transaction ?? null;
 }
 
 export interface TransactionFilter {

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import type { DatabaseTransactionConnection } from "@money/db";
 import { formatAmount } from "@money/money";
@@ -11,15 +10,10 @@ import {
 import { startRefundParticipant, type StepResult } from "@money/refunds/saga-participant";
 import type { Caller } from "@money/rpc";
 import type { ServiceDeps } from "@money/runtime";
-import { findTransaction } from "../db/transactions-table.js";
-import { requireReason } from "../domain/input/text-fields.js";
-import { requireUuid } from "../domain/input/uuid.js";
 import type { WriteContext } from "../domain/ledger-events.js";
 import { LedgerError } from "../domain/ledger-error.js";
 import { transitionTransaction } from "../domain/lifecycle/transition-transaction.js";
-import { Book } from "../domain/posting/book.js";
-import { Journal } from "../domain/posting/journal.js";
-import { postEntries, type PricedLeg } from "../domain/posting/post-entries.js";
+import { cancelReversal } from "../domain/reversal/cancel-reversal.js";
 import { reverseTransaction } from "../domain/reversal/reverse-transaction.js";
 import { getTransaction } from "../domain/transactions/get-transaction.js";
 import type { TransactionRecord } from "../domain/transactions/transaction.js";
@@ -99,14 +93,14 @@ async function performStep(
     }
     case "cancelLedgerReversal": {
       const { transactionId, reversalTransactionId, reason } = body.value;
-      const { reversal } = await cancelReversal(tx, context, {
+      const { cancellation } = await cancelReversal(tx, context, {
         transactionId,
         reversalTransactionId,
         reason,
       });
       return {
         case: "ledgerReversal",
-        value: create(LedgerReversalResultSchema, { reversalTransactionId: reversal.id }),
+        value: create(LedgerReversalResultSchema, { reversalTransactionId: cancellation.id }),
       };
     }
     case "restoreSettled": {
@@ -124,102 +118,4 @@ async function performStep(
 
 function statusResult(transaction: TransactionRecord): StepResult {
   return { case: "ledgerStatus", value: create(LedgerStatusResultSchema, { status: transaction.status }) };
-}
-
-// ---------------------------------------------------------------------------
-// INTERIM USE CASE, to move into domain/reversal/ (the ledger's to own).
-//
-// The saga's compensation of a reversal. reverseTransaction refuses to
-// reverse a REVERSAL (NOT_REVERSIBLE), and a plain posting of the opposite
-// legs would leave the original's reversed total raised for good, so the
-// original could never be refunded in full again. Until the ledger has its
-// own use case, this one is written here from the ledger's building blocks
-// (Book, Journal, postEntries), following reverseTransaction.
-//
-// Known gap, which the ledger's own version must close: reversedPerAccount
-// (db/transactions-table.ts) still counts a cancelled reversal's entries, so
-// a later *partial* reversal of a multi-leg original spreads its amount as if
-// the cancelled one stood. It must leave out reversals whose reversed_minor
-// equals their amount (cancelled ones).
-// ---------------------------------------------------------------------------
-
-interface CancelReversalInput {
-  /** The original the reversal offset. */
-  transactionId: string;
-  reversalTransactionId: string;
-  reason: string;
-}
-
-/**
- * Offsets a REVERSAL in full with a new REVERSAL transaction naming it (each
- * of its entries on the other side), marks it reversed, and lowers its
- * original's reversed total by its amount: the original is as refundable as
- * before the reversal. The original's status does not change.
- *
- * Errors: INVALID_ARGUMENT, REASON_REQUIRED, TRANSACTION_NOT_FOUND,
- * NOT_REVERSIBLE (not a reversal of that original, or already cancelled),
- * ACCOUNT_FROZEN, ACCOUNT_CLOSED, INSUFFICIENT_FUNDS, EXCEEDS_DEBITS.
- */
-async function cancelReversal(
-  tx: DatabaseTransactionConnection,
-  context: WriteContext,
-  input: CancelReversalInput,
-): Promise<{ reversal: TransactionRecord; cancelled: TransactionRecord; original: TransactionRecord }> {
-  const originalId = requireUuid(input.transactionId, "transaction_id");
-  const reversalId = requireUuid(input.reversalTransactionId, "reversal_transaction_id");
-  const reason = requireReason(input.reason);
-  // The original first, as reverseTransaction locks it: one lock order for both.
-  const originalFound = await findTransaction(tx, originalId, { forUpdate: true });
-  if (!originalFound) throw new LedgerError("TRANSACTION_NOT_FOUND", `no transaction ${originalId}`);
-  const found = await findTransaction(tx, reversalId, { forUpdate: true });
-  if (!found) throw new LedgerError("TRANSACTION_NOT_FOUND", `no transaction ${reversalId}`);
-  const original = originalFound.transaction;
-  const cancelled = found.transaction;
-  if (cancelled.kind !== "reversal" || cancelled.reversesTransactionId !== originalId) {
-    throw new LedgerError("NOT_REVERSIBLE", `${reversalId} is not a reversal of ${originalId}`);
-  }
-  if (cancelled.amountMinor === null || cancelled.currency === null || cancelled.reversedMinor > 0n) {
-    throw new LedgerError("NOT_REVERSIBLE", `reversal ${reversalId} is already cancelled`);
-  }
-  const legs: PricedLeg[] = cancelled.entries.map((entry) => ({
-    accountId: entry.accountId,
-    direction: entry.direction === "debit" ? "credit" : "debit",
-    amountMinor: entry.amountMinor,
-    currency: entry.currency,
-    expectedVersion: undefined,
-  }));
-  const book = await Book.lock(
-    tx,
-    legs.map((leg) => leg.accountId),
-  );
-  const journal = new Journal(book, context);
-  const id = randomUUID();
-  const entries = postEntries(book, id, legs);
-  const reversal: TransactionRecord = {
-    id,
-    kind: "reversal",
-    purpose: "reversal",
-    status: "settled",
-    currency: cancelled.currency,
-    amountMinor: cancelled.amountMinor,
-    reversedMinor: 0n,
-    reversesTransactionId: cancelled.id,
-    externalRef: cancelled.externalRef,
-    description: `cancels reversal ${cancelled.id} of ${originalId}`,
-    reason,
-    metadata: {},
-    effectiveAt: book.now,
-    createdAt: book.now,
-    ...journal.performer,
-    entries,
-    hold: null,
-  };
-  const cancelledNow = { ...cancelled, reversedMinor: cancelled.amountMinor };
-  const originalNow = { ...original, reversedMinor: original.reversedMinor - cancelled.amountMinor };
-  journal.add(reversal);
-  journal.update(cancelledNow);
-  journal.update(originalNow);
-  journal.emit({ type: "transaction_reversed", reversal, original: cancelledNow });
-  await journal.commit(tx);
-  return { reversal, cancelled: cancelledNow, original: originalNow };
 }

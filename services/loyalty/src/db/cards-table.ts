@@ -1,7 +1,7 @@
 import { sql, type CommonQueryMethods } from "@money/db";
 import type { Card, CardStatus } from "../domain/cards/card.js";
 
-interface CardRow {
+export interface CardRow {
   id: string;
   merchant_id: string;
   customer_ref: string;
@@ -18,7 +18,7 @@ interface CardRow {
   version: string;
 }
 
-function toCard(row: CardRow): Card {
+export function toCard(row: CardRow): Card {
   return {
     id: row.id,
     merchantId: row.merchant_id,

@@ -53,10 +53,10 @@ export interface LotMovement {
   points: bigint;
 }
 
-export async function insertLot(
-  db: CommonQueryMethods,
-  lot: Omit<PointsLot, "expiredPoints" | "voidedPoints" | "expiredAt">,
-): Promise<void> {
+/** A lot as a crediting posting inserts it. */
+export type NewLot = Omit<PointsLot, "expiredPoints" | "voidedPoints" | "expiredAt">;
+
+export async function insertLot(db: CommonQueryMethods, lot: NewLot): Promise<void> {
   await db.query(sql.unsafe`
     INSERT INTO points_lots (id, card_id, source_transaction_id, original_points, remaining_points, earned_at,
                              available_at, expires_at)

@@ -24,10 +24,13 @@ const SAGA_ACTING: Acting = {
  * reverses the order's points in proportion to the refunded share with the
  * loyalty use case, in the inbox's transaction, and replies through the
  * loyalty outbox (refunds.replies). Each saga reverses an order's points at
- * most once, however often its command arrives.
+ * most once, however often its command arrives. `loyalty` is the service's
+ * own (its clock and program cache); the service starts this in its start().
  */
-export async function startLoyaltyRefundParticipant(deps: ServiceDeps): Promise<{ stop(): Promise<void> }> {
-  const loyalty: LoyaltyDeps = { audit: deps.audit, clock: systemClock, programs: new ProgramCache() };
+export async function startLoyaltyRefundParticipant(
+  deps: ServiceDeps,
+  loyalty: LoyaltyDeps = { audit: deps.audit, clock: systemClock, programs: new ProgramCache() },
+): Promise<{ stop(): Promise<void> }> {
   return startRefundParticipant(deps, {
     participant: Participant.LOYALTY,
     consumer: "loyalty.refund-participant",

@@ -28,7 +28,7 @@ export function idempotently<Req extends DescMessage, Res extends DescMessage>(
   return runIdempotent(
     pool,
     {
-      scope: `${ctx.method.name}:${principalId}`,
+      scope: idempotencyScope(ctx, principalId),
       key: call.request.idempotencyKey,
       requestSchema: call.requestSchema,
       request: withoutPin(call.requestSchema, call.request),
@@ -39,7 +39,16 @@ export function idempotently<Req extends DescMessage, Res extends DescMessage>(
   );
 }
 
-function withoutPin<Req extends DescMessage>(schema: Req, request: MessageShape<Req>): MessageShape<Req> {
+/** The scope of a loyalty method's keys: the method and the caller. */
+export function idempotencyScope(ctx: HandlerContext, principalId: string): string {
+  return `${ctx.method.name}:${principalId}`;
+}
+
+/** The request as its hash sees it: with any staff PIN blanked. */
+export function withoutPin<Req extends DescMessage>(
+  schema: Req,
+  request: MessageShape<Req>,
+): MessageShape<Req> {
   const staff = (request as { staff?: { pin: string } }).staff;
   if (!staff?.pin) return request;
   const copy = clone(schema, request);

@@ -33,6 +33,12 @@ import { voidPoints } from "../domain/points/void-points.js";
 import { addStamp } from "../domain/stamps/add-stamp.js";
 import { redeemStamps } from "../domain/stamps/redeem-stamps.js";
 import { voidStamps } from "../domain/stamps/void-stamps.js";
+import {
+  batchableEarn,
+  batchableStamp,
+  PostingGroupCommit,
+} from "../domain/postings/posting-group-commit.js";
+import { batchedOrAlone } from "./batched-postings.js";
 import { cardToWire } from "./card-mapper.js";
 import type { HandlerDeps } from "./handler-deps.js";
 import { idempotently } from "./idempotent.js";
@@ -64,23 +70,32 @@ const postedToWire = (posted: Posted) => ({
   card: cardToWire(posted.card),
 });
 
-/** Stamps and points: every posting is one use case in one idempotent transaction. */
+/**
+ * Stamps and points: every posting is one use case in one idempotent
+ * transaction, except that terminals' EarnPoints and AddStamp calls share
+ * transactions through the group commit when they would post.
+ */
 export function postingHandlers({
   pool,
   deps,
   callers,
 }: HandlerDeps): Pick<ServiceImpl<typeof LoyaltyService>, PostingMethods> {
+  // EarnPoints and AddStamp from terminals, the busy calls, are group-committed.
+  const groupCommit = new PostingGroupCommit(pool, deps);
   return {
     async addStamp(req, ctx) {
-      const acting = await callers.poster(ctx, req.staff, req.storeId);
       const call = {
         requestSchema: AddStampRequestSchema,
         request: req,
         responseSchema: AddStampResponseSchema,
       };
-      return idempotently(pool, ctx, acting.actor.principalId, call, async (tx) =>
-        create(AddStampResponseSchema, postedToWire(await addStamp(tx, deps, req, acting))),
-      );
+      const toResponse = (posted: Posted) => create(AddStampResponseSchema, postedToWire(posted));
+      return batchedOrAlone(groupCommit, ctx, call, batchableStamp(req), toResponse, async () => {
+        const acting = await callers.poster(ctx, req.staff, req.storeId);
+        return idempotently(pool, ctx, acting.actor.principalId, call, async (tx) =>
+          toResponse(await addStamp(tx, deps, req, acting)),
+        );
+      });
     },
 
     async redeemStamps(req, ctx) {
@@ -96,15 +111,18 @@ export function postingHandlers({
     },
 
     async earnPoints(req, ctx) {
-      const acting = await callers.poster(ctx, req.staff, req.storeId);
       const call = {
         requestSchema: EarnPointsRequestSchema,
         request: req,
         responseSchema: EarnPointsResponseSchema,
       };
-      return idempotently(pool, ctx, acting.actor.principalId, call, async (tx) =>
-        create(EarnPointsResponseSchema, postedToWire(await earnPoints(tx, deps, req, acting))),
-      );
+      const toResponse = (posted: Posted) => create(EarnPointsResponseSchema, postedToWire(posted));
+      return batchedOrAlone(groupCommit, ctx, call, batchableEarn(req), toResponse, async () => {
+        const acting = await callers.poster(ctx, req.staff, req.storeId);
+        return idempotently(pool, ctx, acting.actor.principalId, call, async (tx) =>
+          toResponse(await earnPoints(tx, deps, req, acting)),
+        );
+      });
     },
 
     async redeemPoints(req, ctx) {

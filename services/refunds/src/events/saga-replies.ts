@@ -1,36 +1,31 @@
-import { decodeEnvelope, payloadAs, subscribeThroughInbox, TOPICS, type Subscription } from "@money/kafka";
+import { payloadAs, TOPICS, type Subscription } from "@money/kafka";
 import { RefundSagaReplySchema, ReplyOutcome, type RefundSagaReply } from "@money/proto/refunds/v1/saga_pb";
 import type { ServiceDeps } from "@money/runtime";
 import type { RefundsContext } from "../domain/refunds-context.js";
 import type { ReplyOutcome as Outcome } from "../domain/saga/saga-decision.js";
 import { advanceSaga } from "../domain/saga/run-saga.js";
-import { filteredBus } from "../saga-protocol/message-filter.js";
-import { groupName, sagaStartsFromBeginning, stepFromWire } from "../saga-protocol/saga-messages.js";
+import { subscribeSagaInbox } from "../saga-protocol/saga-inbox.js";
+import { sagaConsumerGroup, sagaStartsFromBeginning, stepFromWire } from "../saga-protocol/saga-messages.js";
 
 /**
  * Consumes the participants' replies on refunds.replies through the refunds
- * inbox and moves each saga on, in the transaction that records the reply:
+ * inbox, a batch at a time, and moves each saga on, in the transaction that
+ * records the reply:
  * a copy of a reply is dropped by the inbox, a stale one by the saga.
  */
-export function subscribeSagaReplies(
+export async function subscribeSagaReplies(
   deps: ServiceDeps,
   context: RefundsContext,
   namespace: string,
 ): Promise<Subscription> {
-  const bus = filteredBus(
-    deps.bus,
-    (message) => {
-      if (message.headers["event-type"] !== RefundSagaReplySchema.typeName) return false;
-      return payloadAs(decodeEnvelope(message.value), RefundSagaReplySchema)?.namespace === namespace;
-    },
-    { fromBeginning: sagaStartsFromBeginning(deps.env) },
-  );
-  return subscribeThroughInbox({
-    bus,
+  return subscribeSagaInbox({
+    bus: deps.bus,
     pool: deps.pool,
-    consumer: groupName("refunds.saga-orchestrator", namespace),
-    topics: [TOPICS.refundsReplies.topic],
-    isolation: "read committed",
+    consumer: await sagaConsumerGroup(deps.pool, "refunds.saga-orchestrator", namespace),
+    topic: TOPICS.refundsReplies.topic,
+    fromBeginning: sagaStartsFromBeginning(deps.env),
+    eventType: RefundSagaReplySchema.typeName,
+    keep: (envelope) => payloadAs(envelope, RefundSagaReplySchema)?.namespace === namespace,
     handle: async (tx, envelope) => {
       const reply = payloadAs(envelope, RefundSagaReplySchema)!;
       const step = stepFromWire(reply.step);

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { sql, type CommonQueryMethods } from "@money/db";
 import { SagaStep } from "@money/proto/refunds/v1/refunds_pb";
 import { Participant } from "@money/proto/refunds/v1/saga_pb";
 import type { ParticipantName, SagaStepName } from "../domain/saga/saga-definition.js";
@@ -47,23 +48,36 @@ export function sagaNamespace(env: NodeJS.ProcessEnv): string {
   return env["REFUNDS_SAGA_NAMESPACE"] || "default";
 }
 
-/** A consumer group name, per namespace: each deployment keeps its own offsets. */
-export function groupName(base: string, namespace: string): string {
-  return namespace === "default" ? base : `${base}.${namespace}`;
+/**
+ * A saga consumer group's name: per namespace (each deployment keeps its own
+ * offsets) and per database. The processes that share one database share
+ * one inbox, so they are the members that split a topic's partitions between
+ * them; processes on another database (another test run, say) are another
+ * group, and joining or leaving theirs never rebalances this one.
+ */
+export async function sagaConsumerGroup(
+  db: CommonQueryMethods,
+  base: string,
+  namespace: string,
+): Promise<string> {
+  const database = await db.oneFirst(sql.unsafe`SELECT current_database()`);
+  const named = namespace === "default" ? base : `${base}.${namespace}`;
+  return `${named}@${String(database)}`;
 }
 
 /**
  * Where a saga consumer group with no committed offset starts
- * (REFUNDS_SAGA_START_AT): "earliest" (the default) reads every saga message
- * still on the topic, so nothing sent before the group first joined is
- * missed; "latest" skips the topic's history, for a namespace that starts
- * afresh on a busy cluster (a benchmark). With "latest", a consumer that
- * stops before it ever committed an offset skips what was sent while it was
- * away; the saga still recovers (an unanswered command is sent again at its
- * deadline and answered), only later.
+ * (REFUNDS_SAGA_START_AT): "latest" (the default) skips the topic's history,
+ * so a new group (a new deployment, a test run on a shared broker) reads
+ * only what is sent from now on; "earliest" reads every saga message still
+ * on the topic. Once the group has committed an offset it resumes there
+ * either way. With "latest", a consumer that stops before its group ever
+ * committed an offset skips what was sent while it was away; the saga still
+ * recovers (a command left unanswered is sent again at its deadline and
+ * answered), only later.
  */
 export function sagaStartsFromBeginning(env: NodeJS.ProcessEnv): boolean {
-  const start = env["REFUNDS_SAGA_START_AT"] ?? "earliest";
+  const start = env["REFUNDS_SAGA_START_AT"] ?? "latest";
   if (start !== "earliest" && start !== "latest") {
     throw new Error(`REFUNDS_SAGA_START_AT must be earliest or latest, not ${start}`);
   }

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { isRetryableConflict, type DatabaseTransactionConnection } from "@money/db";
-import { decodeEnvelope, payloadAs, subscribeThroughInbox, TOPICS } from "@money/kafka";
+import { payloadAs, TOPICS } from "@money/kafka";
 import {
   Participant,
   RefundSagaCommandSchema,
@@ -11,8 +11,8 @@ import {
 } from "@money/proto/refunds/v1/saga_pb";
 import { DomainError, runIdempotentIn } from "@money/rpc";
 import type { ServiceDeps } from "@money/runtime";
-import { filteredBus } from "./message-filter.js";
-import { groupName, sagaNamespace, sagaStartsFromBeginning, stepFromWire } from "./saga-messages.js";
+import { subscribeSagaInbox } from "./saga-inbox.js";
+import { sagaConsumerGroup, sagaNamespace, sagaStartsFromBeginning, stepFromWire } from "./saga-messages.js";
 
 /** What a participant's step reports on success: the reply's result. */
 export type StepResult = RefundSagaReply["result"];
@@ -53,26 +53,23 @@ export async function startRefundParticipant(
   options: RefundParticipantOptions,
 ): Promise<{ stop(): Promise<void> }> {
   const namespace = sagaNamespace(deps.env);
-  const consumer = groupName(options.consumer, namespace);
+  const consumer = await sagaConsumerGroup(deps.pool, options.consumer, namespace);
   const transient = new Set(["CONFLICT_RETRIES_EXHAUSTED", ...(options.transientReasons ?? [])]);
-  const bus = filteredBus(
-    deps.bus,
-    (message) => {
-      if (message.headers["event-type"] !== RefundSagaCommandSchema.typeName) return false;
-      const command = payloadAs(decodeEnvelope(message.value), RefundSagaCommandSchema);
+  const subscription = await subscribeSagaInbox({
+    bus: deps.bus,
+    pool: deps.pool,
+    consumer,
+    topic: TOPICS.refundsCommands.topic,
+    fromBeginning: sagaStartsFromBeginning(deps.env),
+    eventType: RefundSagaCommandSchema.typeName,
+    keep: (envelope) => {
+      const command = payloadAs(envelope, RefundSagaCommandSchema);
       return (
         command !== undefined &&
         command.participant === options.participant &&
         command.namespace === namespace
       );
     },
-    { fromBeginning: sagaStartsFromBeginning(deps.env) },
-  );
-  const subscription = await subscribeThroughInbox({
-    bus,
-    pool: deps.pool,
-    consumer,
-    topics: [TOPICS.refundsCommands.topic],
     handle: async (tx, envelope) => {
       const command = payloadAs(envelope, RefundSagaCommandSchema)!;
       const reply = await answer(tx, command, options, transient);

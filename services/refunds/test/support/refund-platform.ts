@@ -8,9 +8,7 @@ import { createTestDatabase, type TestDatabase } from "@money/db/testing";
 import { decodeEnvelope, KafkaBus, payloadAs } from "@money/kafka";
 import { testBrokers, uniqueName } from "@money/kafka/testing";
 import { ledgerService } from "@money/ledger";
-import { startLedgerRefundParticipant } from "../../../ledger/src/events/refund-participant.js";
 import { createLoyaltyService } from "@money/loyalty";
-import { startLoyaltyRefundParticipant } from "../../../loyalty/src/events/refund-participant.js";
 import { AuditEventSchema, type AuditEvent } from "@money/proto/events/v1/audit_pb";
 import { EventEnvelopeSchema } from "@money/proto/events/v1/envelope_pb";
 import { AccountType, LedgerService, type Account, type Transaction } from "@money/proto/ledger/v1/ledger_pb";
@@ -24,7 +22,7 @@ import { ReasonCode, RefundService, RefundStatus, type Refund } from "@money/pro
 import { createLogger, ERROR_REASON_HEADER, mintToken, tokenVerifierFromEnv, type Role } from "@money/rpc";
 import { startService, type RunningService, type ServiceDefinition } from "@money/runtime";
 import { createRefundsService, type RefundsOptions } from "../../src/service.js";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 export type RefundsClient = Client<typeof RefundService>;
 export type LedgerClient = Client<typeof LedgerService>;
@@ -33,8 +31,10 @@ export type LoyaltyClient = Client<typeof LoyaltyService>;
 export const key = () => randomUUID();
 
 export interface PlatformOptions {
-  /** Start loyalty and its participant (default true). */
+  /** Start loyalty (default true). */
   loyalty?: boolean;
+  /** Extra environment of every service (e.g. REFUNDS_SAGA_START_AT). */
+  env?: Record<string, string>;
   /** Start the refunds service in this process (default true); false to run it as a child process. */
   inProcessRefunds?: boolean;
   /** Extra environment of the refunds service. */
@@ -55,16 +55,15 @@ export interface Payment {
 /**
  * The platform a refund crosses, for one test file: a fresh database with
  * the ledger, loyalty and refunds services (each in its own schema, behind
- * its own role), one real Kafka broker, and the saga participants running
- * beside their services as they will in production. A namespace of its own
- * keeps this file's saga messages apart from any other run on the broker.
+ * its own role), one real Kafka broker, each service started as in
+ * production: the ledger and loyalty run their saga participants themselves.
+ * A namespace of its own keeps this file's saga messages apart from any
+ * other run on the broker.
  */
 export class RefundPlatform {
   ledger: RunningService | undefined;
   loyalty: RunningService | undefined;
   refunds: RunningService | undefined;
-  ledgerParticipant: { stop(): Promise<void> } | undefined;
-  loyaltyParticipant: { stop(): Promise<void> } | undefined;
   readonly namespace = uniqueName("ns");
   private readonly tokens = new Map<string, Promise<string>>();
 
@@ -84,13 +83,7 @@ export class RefundPlatform {
     const platform = new RefundPlatform(name, db, bus, admin, options);
     try {
       platform.ledger = await platform.startOne(ledgerService, {});
-      platform.ledgerParticipant = await startLedgerRefundParticipant(platform.ledger.deps);
-      if (options.loyalty !== false) {
-        platform.loyalty = await platform.startOne(createLoyaltyService(), {
-          LOYALTY_EXPIRY_INTERVAL_MS: "0",
-        });
-        platform.loyaltyParticipant = await startLoyaltyRefundParticipant(platform.loyalty.deps);
-      }
+      if (options.loyalty !== false) await platform.startLoyalty();
       if (options.inProcessRefunds !== false) await platform.startRefunds();
     } catch (error) {
       await platform.stop();
@@ -101,9 +94,7 @@ export class RefundPlatform {
 
   /** The environment every service of this platform shares, with the saga namespace. */
   get env(): Record<string, string> {
-    // New groups read the topics from the start, as in production: a participant stopped
-    // before it ever committed an offset still finds the commands sent while it was away.
-    return { REFUNDS_SAGA_NAMESPACE: this.namespace };
+    return { REFUNDS_SAGA_NAMESPACE: this.namespace, ...this.options.env };
   }
 
   /** The refunds service's environment, as a child process would get it too. */
@@ -126,6 +117,18 @@ export class RefundPlatform {
     return this.refunds;
   }
 
+  /** Starts the loyalty service (again, on the same database), its saga participant with it. */
+  async startLoyalty(): Promise<RunningService> {
+    this.loyalty = await this.startOne(createLoyaltyService(), { LOYALTY_EXPIRY_INTERVAL_MS: "0" });
+    return this.loyalty;
+  }
+
+  /** Stops the loyalty service, its saga participant with it: loyalty is away. */
+  async stopLoyalty(): Promise<void> {
+    await this.loyalty?.stop();
+    this.loyalty = undefined;
+  }
+
   async stopRefunds(): Promise<void> {
     await this.refunds?.stop();
     this.refunds = undefined;
@@ -133,8 +136,6 @@ export class RefundPlatform {
 
   async stop(): Promise<void> {
     await this.refunds?.stop().catch(() => {});
-    await this.loyaltyParticipant?.stop().catch(() => {});
-    await this.ledgerParticipant?.stop().catch(() => {});
     await this.loyalty?.stop().catch(() => {});
     await this.ledger?.stop().catch(() => {});
     await this.bus.close().catch(() => {});

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseTransactionConnection } from "@money/db";
-import { findCurrency, formatAmount, multiplyToInteger, parseAmount } from "@money/money";
+import { findCurrency, formatAmount, multiplyToInteger, parseAmount, type Currency } from "@money/money";
 import { findEarnForOrder } from "../../db/transactions-table.js";
 import type { Acting } from "../acting.js";
 import { chargeDailyCaps } from "../cards/daily-caps.js";
@@ -9,6 +9,8 @@ import type { Posted } from "../cards/posted.js";
 import { requireText } from "../ids.js";
 import type { LoyaltyDeps } from "../loyalty-deps.js";
 import { LoyaltyError } from "../loyalty-error.js";
+import type { Program } from "../programs/program.js";
+import type { Store } from "../stores/store.js";
 import { postTransaction } from "../transactions/post-transaction.js";
 import { creditPoints } from "./points-lots.js";
 
@@ -41,21 +43,7 @@ export async function earnPoints(
   command: EarnPoints,
   acting: Acting,
 ): Promise<Posted> {
-  const orderReference = requireText("order_reference", command.orderReference, 100);
-  requireText("notes", command.notes, 500, false);
-  const currency = findCurrency(command.currency);
-  if (!currency)
-    throw new LoyaltyError(
-      "UNKNOWN_CURRENCY",
-      `currency ${JSON.stringify(command.currency)} is not supported`,
-    );
-  const amount = parseAmount(command.purchaseAmount, currency);
-  if (!amount.ok) {
-    throw new LoyaltyError(
-      "INVALID_AMOUNT",
-      `purchase_amount ${JSON.stringify(command.purchaseAmount)}: ${amount.problem}`,
-    );
-  }
+  const { orderReference, currency, amountMinor } = parsePurchase(command);
   const { card, program, at } = await openCardForPosting(tx, deps, command.cardId, acting, {
     orderReference,
   });
@@ -64,7 +52,7 @@ export async function earnPoints(
   if (earlier) {
     if (
       earlier.cardId !== card.id ||
-      earlier.purchaseAmountMinor !== amount.minor ||
+      earlier.purchaseAmountMinor !== amountMinor ||
       earlier.currency?.code !== currency.code
     ) {
       throw new LoyaltyError(
@@ -75,20 +63,7 @@ export async function earnPoints(
     return { transaction: earlier, card: await viewCard(tx, card, program, at) };
   }
   assertCardActive(card);
-  if (currency.code !== program.currency.code) {
-    throw new LoyaltyError(
-      "CURRENCY_MISMATCH",
-      `the program earns on ${program.currency.code} purchases, not ${currency.code}`,
-    );
-  }
-  if (amount.minor < program.minimumSpendMinor) {
-    throw new LoyaltyError(
-      "BELOW_MINIMUM_SPEND",
-      `purchases below ${formatAmount(program.minimumSpendMinor, currency)} ${currency.code} earn no points`,
-    );
-  }
-  const rate = acting.store?.pointsPerUnitOverride ?? program.pointsPerUnit;
-  const points = multiplyToInteger(formatAmount(amount.minor, currency), rate, program.pointsRounding);
+  const points = pointsForPurchase(program, acting.store, currency, amountMinor);
   await chargeDailyCaps(tx, program, card, acting, at, { stamps: 0, points });
 
   const id = randomUUID();
@@ -109,7 +84,7 @@ export async function earnPoints(
       details: {
         orderReference,
         currency,
-        purchaseAmountMinor: amount.minor,
+        purchaseAmountMinor: amountMinor,
         notes: command.notes,
         lotId: credited?.lotId ?? null,
       },
@@ -117,4 +92,60 @@ export async function earnPoints(
     acting,
   );
   return { transaction: posted.transaction, card: await viewCard(tx, posted.card, program, at) };
+}
+
+/**
+ * The request's order, currency and amount in minor units.
+ *
+ * Errors: INVALID_ARGUMENT, UNKNOWN_CURRENCY, INVALID_AMOUNT.
+ */
+export function parsePurchase(command: EarnPoints): {
+  orderReference: string;
+  currency: Currency;
+  amountMinor: bigint;
+} {
+  const orderReference = requireText("order_reference", command.orderReference, 100);
+  requireText("notes", command.notes, 500, false);
+  const currency = findCurrency(command.currency);
+  if (!currency)
+    throw new LoyaltyError(
+      "UNKNOWN_CURRENCY",
+      `currency ${JSON.stringify(command.currency)} is not supported`,
+    );
+  const amount = parseAmount(command.purchaseAmount, currency);
+  if (!amount.ok) {
+    throw new LoyaltyError(
+      "INVALID_AMOUNT",
+      `purchase_amount ${JSON.stringify(command.purchaseAmount)}: ${amount.problem}`,
+    );
+  }
+  return { orderReference, currency, amountMinor: amount.minor };
+}
+
+/**
+ * The points a purchase earns: amount × the store's (else the program's)
+ * points per unit, rounded by the program's rule.
+ *
+ * Errors: CURRENCY_MISMATCH, BELOW_MINIMUM_SPEND.
+ */
+export function pointsForPurchase(
+  program: Program,
+  store: Store | null,
+  currency: Currency,
+  amountMinor: bigint,
+): bigint {
+  if (currency.code !== program.currency.code) {
+    throw new LoyaltyError(
+      "CURRENCY_MISMATCH",
+      `the program earns on ${program.currency.code} purchases, not ${currency.code}`,
+    );
+  }
+  if (amountMinor < program.minimumSpendMinor) {
+    throw new LoyaltyError(
+      "BELOW_MINIMUM_SPEND",
+      `purchases below ${formatAmount(program.minimumSpendMinor, currency)} ${currency.code} earn no points`,
+    );
+  }
+  const rate = store?.pointsPerUnitOverride ?? program.pointsPerUnit;
+  return multiplyToInteger(formatAmount(amountMinor, currency), rate, program.pointsRounding);
 }

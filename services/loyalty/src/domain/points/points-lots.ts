@@ -12,6 +12,7 @@ import {
   sumOpenLots,
   voidFromLot,
   type LotMovement,
+  type NewLot,
   type PointsLot,
 } from "../../db/lots-table.js";
 import { SYSTEM_ACTING } from "../acting.js";
@@ -37,11 +38,24 @@ export async function creditPoints(
   program: Program,
   credit: { transactionId: string; points: bigint; at: Date; fromPurchase: boolean },
 ): Promise<{ card: Card; lotId: string }> {
+  const { lot, debtPaid, card: after } = newLot(card, program, credit);
+  await insertLot(tx, lot);
+  if (debtPaid > 0n) {
+    await insertMovements(tx, [{ transactionId: credit.transactionId, lotId: lot.id, points: -debtPaid }]);
+  }
+  return { card: after, lotId: lot.id };
+}
+
+/** The lot creditPoints inserts, the debt it pays back, and the card after it. */
+export function newLot(
+  card: Card,
+  program: Program,
+  credit: { transactionId: string; points: bigint; at: Date; fromPurchase: boolean },
+): { lot: NewLot; debtPaid: bigint; card: Card } {
   const { transactionId, points, at } = credit;
-  const lotId = randomUUID();
   const debtPaid = min(points, card.pointsDebt);
-  await insertLot(tx, {
-    id: lotId,
+  const lot: NewLot = {
+    id: randomUUID(),
     cardId: card.id,
     sourceTransactionId: transactionId,
     originalPoints: points,
@@ -49,11 +63,11 @@ export async function creditPoints(
     earnedAt: at,
     availableAt: credit.fromPurchase ? addDays(at, program.pointsLockDays) : at,
     expiresAt: program.pointsExpiry === "after_earning" ? addDays(at, program.pointsExpiryDays) : null,
-  });
-  if (debtPaid > 0n) await insertMovements(tx, [{ transactionId, lotId, points: -debtPaid }]);
+  };
   return {
+    lot,
+    debtPaid,
     card: { ...card, pointsBalance: card.pointsBalance + points, pointsDebt: card.pointsDebt - debtPaid },
-    lotId,
   };
 }
 
@@ -235,6 +249,13 @@ export async function restoreSpentPoints(
   return { card: { ...card, pointsBalance: card.pointsBalance + restored }, alreadyExpired };
 }
 
+/** What a card's open lots hold at an instant (see sumOpenLots). */
+export interface OpenLotSums {
+  unlocked: bigint;
+  locked: bigint;
+  expiringSoon: bigint;
+}
+
 /**
  * The card's points at `at`, computed from its lots, so it is exact even
  * when the expiry job has not yet posted what fell due.
@@ -245,16 +266,39 @@ export async function pointsBreakdown(
   program: Program,
   at: Date,
 ): Promise<PointsBreakdown> {
+  if (pointsAllExpired(card, program, at)) return breakdownOf(card, program, at, null);
+  const lots = await sumOpenLots(db, card.id, at, addDays(at, program.expiringSoonDays));
+  return breakdownOf(card, program, at, lots);
+}
+
+/** True when expiry after inactivity has taken every lot of the card by `at`. */
+export function pointsAllExpired(card: Card, program: Program, at: Date): boolean {
+  return (
+    program.pointsExpiry === "after_inactivity" &&
+    addDays(card.lastActivityAt, program.pointsExpiryDays) <= at
+  );
+}
+
+/**
+ * pointsBreakdown from the sums of the card's open lots at `at` (null when
+ * pointsAllExpired): the arithmetic alone, for callers that summed the lots
+ * themselves.
+ */
+export function breakdownOf(
+  card: Card,
+  program: Program,
+  at: Date,
+  lots: OpenLotSums | null,
+): PointsBreakdown {
   const expiringSoonUntil = addDays(at, program.expiringSoonDays);
+  if (lots === null) {
+    const balance = -card.pointsDebt;
+    return { balance, available: balance, locked: 0n, expiringSoon: 0n, expiringSoonUntil };
+  }
   const inactivityExpiry =
     program.pointsExpiry === "after_inactivity"
       ? addDays(card.lastActivityAt, program.pointsExpiryDays)
       : null;
-  if (inactivityExpiry !== null && inactivityExpiry <= at) {
-    const balance = -card.pointsDebt;
-    return { balance, available: balance, locked: 0n, expiringSoon: 0n, expiringSoonUntil };
-  }
-  const lots = await sumOpenLots(db, card.id, at, expiringSoonUntil);
   const available = lots.unlocked - card.pointsDebt;
   const expiringSoon =
     inactivityExpiry !== null && inactivityExpiry <= expiringSoonUntil

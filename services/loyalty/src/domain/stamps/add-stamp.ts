@@ -1,5 +1,6 @@
 import type { DatabaseTransactionConnection } from "@money/db";
 import type { Acting } from "../acting.js";
+import type { Card } from "../cards/card.js";
 import { chargeDailyCaps } from "../cards/daily-caps.js";
 import { assertCardActive, openCardForPosting, viewCard } from "../cards/open-card.js";
 import type { Posted } from "../cards/posted.js";
@@ -7,6 +8,7 @@ import { addSeconds } from "../clock.js";
 import { requireText } from "../ids.js";
 import type { LoyaltyDeps } from "../loyalty-deps.js";
 import { LoyaltyError } from "../loyalty-error.js";
+import type { Program } from "../programs/program.js";
 import { postTransaction } from "../transactions/post-transaction.js";
 
 export interface AddStamp {
@@ -35,6 +37,29 @@ export async function addStamp(
   requireText("order_reference", command.orderReference, 100, false);
   requireText("notes", command.notes, 500, false);
   const { card, program, at } = await openCardForPosting(tx, deps, command.cardId, acting);
+  assertStampAllowed(card, program, stamps, at);
+  await chargeDailyCaps(tx, program, card, acting, at, { stamps, points: 0n });
+  const posted = await postTransaction(
+    tx,
+    deps,
+    {
+      type: "stamp_added",
+      before: card,
+      after: { ...card, stamps: card.stamps + stamps, lastStampAt: at, lastActivityAt: at },
+      at,
+      details: { orderReference: command.orderReference || null, notes: command.notes },
+    },
+    acting,
+  );
+  return { transaction: posted.transaction, card: await viewCard(tx, posted.card, program, at) };
+}
+
+/**
+ * Whether the card may get `stamps` now, before any daily cap.
+ *
+ * Errors: CARD_INACTIVE, STAMPS_DISABLED, STAMPS_PER_VISIT_EXCEEDED, STAMP_COOLDOWN.
+ */
+export function assertStampAllowed(card: Card, program: Program, stamps: number, at: Date): void {
   assertCardActive(card);
   if (program.stampsPerReward === 0) throw new LoyaltyError("STAMPS_DISABLED", "this program has no stamps");
   if (stamps > program.maxStampsPerVisit) {
@@ -50,18 +75,4 @@ export async function addStamp(
       `card ${card.id} may get its next stamp at ${next.toISOString()}`,
     );
   }
-  await chargeDailyCaps(tx, program, card, acting, at, { stamps, points: 0n });
-  const posted = await postTransaction(
-    tx,
-    deps,
-    {
-      type: "stamp_added",
-      before: card,
-      after: { ...card, stamps: card.stamps + stamps, lastStampAt: at, lastActivityAt: at },
-      at,
-      details: { orderReference: command.orderReference || null, notes: command.notes },
-    },
-    acting,
-  );
-  return { transaction: posted.transaction, card: await viewCard(tx, posted.card, program, at) };
 }

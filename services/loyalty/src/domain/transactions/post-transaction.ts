@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseTransactionConnection } from "@money/db";
+import type { AuditEntry } from "@money/kafka";
 import { updateCard } from "../../db/cards-table.js";
 import { insertTransaction } from "../../db/transactions-table.js";
 import { transactionPosted } from "../../events/transaction-posted.js";
@@ -20,16 +21,13 @@ export interface Posting {
 }
 
 /**
- * Appends one row to the loyalty ledger and writes the card's new state,
- * the `loyalty.transactions` event and the audit event, all in `tx`.
- * Returns the row, and the card with its version bumped.
+ * The ledger row a posting makes, and the card with its version bumped:
+ * pure, so a group commit builds many before writing them in one statement.
  */
-export async function postTransaction(
-  tx: DatabaseTransactionConnection,
-  deps: LoyaltyDeps,
+export function transactionOf(
   posting: Posting,
   acting: Acting,
-): Promise<{ transaction: LoyaltyTransaction; card: Card }> {
+): { transaction: LoyaltyTransaction; card: Card } {
   const { before, at } = posting;
   const card: Card = { ...posting.after, version: before.version + 1n };
   const d = posting.details ?? {};
@@ -65,24 +63,47 @@ export async function postTransaction(
     pointsForgiven: d.pointsForgiven ?? 0n,
     lotId: d.lotId ?? null,
   };
+  return { transaction, card };
+}
+
+/** The audit entry of a ledger row (the domain event is transactionPosted of the row). */
+export function auditEntryOf(
+  transaction: LoyaltyTransaction,
+  before: Card,
+  card: Card,
+  acting: Acting,
+): AuditEntry {
+  return {
+    action: `loyalty_card.${transaction.type}`,
+    objectType: "loyalty_card",
+    objectId: card.id,
+    actor: acting.actor,
+    before: cardBalancesView(before),
+    after: { ...cardBalancesView(card), transaction_id: transaction.id },
+    ...(transaction.notes ? { reason: transaction.notes } : {}),
+    ...(transaction.sagaId ? { correlationId: transaction.sagaId } : {}),
+    occurredAt: transaction.transactionAt,
+  };
+}
+
+/**
+ * Appends one row to the loyalty ledger and writes the card's new state,
+ * the `loyalty.transactions` event and the audit event, all in `tx`.
+ * Returns the row, and the card with its version bumped.
+ */
+export async function postTransaction(
+  tx: DatabaseTransactionConnection,
+  deps: LoyaltyDeps,
+  posting: Posting,
+  acting: Acting,
+): Promise<{ transaction: LoyaltyTransaction; card: Card }> {
+  const { transaction, card } = transactionOf(posting, acting);
   await insertTransaction(tx, transaction);
   await updateCard(tx, card);
   // The domain event and the audit event go to the outbox in one statement.
   await deps.audit.recordMany(
     tx,
-    [
-      {
-        action: `loyalty_card.${transaction.type}`,
-        objectType: "loyalty_card",
-        objectId: card.id,
-        actor: acting.actor,
-        before: cardBalancesView(before),
-        after: { ...cardBalancesView(card), transaction_id: transaction.id },
-        ...(transaction.notes ? { reason: transaction.notes } : {}),
-        ...(transaction.sagaId ? { correlationId: transaction.sagaId } : {}),
-        occurredAt: at,
-      },
-    ],
+    [auditEntryOf(transaction, posting.before, card, acting)],
     [transactionPosted(transaction)],
   );
   return { transaction, card };
