@@ -1,9 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { create, type DescMessage, type JsonObject } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { DescMessage, JsonObject } from "@bufbuild/protobuf";
 import type { DatabaseTransactionConnection } from "@money/db";
-import { AuditActorSchema, AuditEventSchema, type AuditEvent } from "@money/proto/events/v1/audit_pb";
-import type { NewEvent } from "./envelope.js";
+import {
+  AuditActorSchema,
+  AuditEventSchema,
+  type AuditActor,
+  type AuditEvent,
+} from "@money/proto/events/v1/audit_pb";
+import { timestampOf, type NewEvent } from "./envelope.js";
 import type { OutboxWriter } from "./outbox.js";
 import { TOPICS } from "./topics.js";
 
@@ -64,28 +68,39 @@ export class AuditRecorder {
   }
 }
 
+/**
+ * The literal message `create` would return (every field set, zero values included; `before`
+ * and `after` only when given): `create` walks the schema reflectively for the event, its
+ * actor and its timestamp, and a batch of a thousand postings records a thousand events.
+ */
 function auditEventOf(service: string, entry: AuditEntry): AuditEvent {
-  return create(AuditEventSchema, {
+  const event: AuditEvent = {
+    $typeName: AUDIT_EVENT,
     eventId: randomUUID(),
     service,
     action: entry.action,
     objectType: entry.objectType,
     objectId: entry.objectId,
-    actor: create(AuditActorSchema, {
+    actor: {
+      $typeName: AUDIT_ACTOR,
       principalId: entry.actor.principalId,
       principalRole: entry.actor.role,
       actingDeviceId: entry.actor.actingDeviceId ?? "",
       ip: entry.actor.ip ?? "",
       userAgent: entry.actor.userAgent ?? "",
-    }),
+    },
     reason: entry.reason ?? "",
     approvalReference: entry.approvalReference ?? "",
-    occurredAt: timestampFromDate(entry.occurredAt),
+    occurredAt: timestampOf(entry.occurredAt),
     correlationId: entry.correlationId ?? "",
-    ...(entry.before ? { before: entry.before } : {}),
-    ...(entry.after ? { after: entry.after } : {}),
-  });
+  };
+  if (entry.before) event.before = entry.before;
+  if (entry.after) event.after = entry.after;
+  return event;
 }
+
+const AUDIT_EVENT = AuditEventSchema.typeName as AuditEvent["$typeName"];
+const AUDIT_ACTOR = AuditActorSchema.typeName as AuditActor["$typeName"];
 
 function outboxEventOf(event: AuditEvent, entry: AuditEntry): NewEvent<typeof AuditEventSchema> {
   return {

@@ -56,7 +56,7 @@ const ANY = AnySchema.typeName as Any["$typeName"];
 const TIMESTAMP = TimestampSchema.typeName as Timestamp["$typeName"];
 
 /** timestampFromDate's message, without its `create`. */
-function timestampOf(date: Date): Timestamp {
+export function timestampOf(date: Date): Timestamp {
   const ms = date.getTime();
   const seconds = Math.floor(ms / 1000);
   return {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   createDatabasePool,
   inTransaction,
@@ -8,7 +9,7 @@ import {
   type DatabasePool,
 } from "@money/db";
 import { createTestDatabase, type TestDatabase } from "@money/db/testing";
-import { AuditEventSchema, type AuditEvent } from "@money/proto/events/v1/audit_pb";
+import { AuditActorSchema, AuditEventSchema, type AuditEvent } from "@money/proto/events/v1/audit_pb";
 import type { EventEnvelope } from "@money/proto/events/v1/envelope_pb";
 import { AuditRecorder, type AuditEntry } from "../src/audit-recorder.js";
 import type { IncomingMessage, Subscription } from "../src/bus/event-bus.js";
@@ -80,6 +81,30 @@ async function delivered(eventId: string): Promise<{ message: IncomingMessage; e
   return received.get(eventId)![0]!;
 }
 
+/** The event as create() builds it from an entry: what the recorder's literal message must equal. */
+function createdEvent(eventId: string, entry: AuditEntry): AuditEvent {
+  return create(AuditEventSchema, {
+    eventId,
+    service: "ledger",
+    action: entry.action,
+    objectType: entry.objectType,
+    objectId: entry.objectId,
+    actor: create(AuditActorSchema, {
+      principalId: entry.actor.principalId,
+      principalRole: entry.actor.role,
+      actingDeviceId: entry.actor.actingDeviceId ?? "",
+      ip: entry.actor.ip ?? "",
+      userAgent: entry.actor.userAgent ?? "",
+    }),
+    reason: entry.reason ?? "",
+    approvalReference: entry.approvalReference ?? "",
+    occurredAt: timestampFromDate(entry.occurredAt),
+    correlationId: entry.correlationId ?? "",
+    ...(entry.before ? { before: entry.before } : {}),
+    ...(entry.after ? { after: entry.after } : {}),
+  });
+}
+
 describe("AuditRecorder", () => {
   it("puts the whole AuditEvent on audit.events through the outbox when the change commits", async () => {
     const occurredAt = new Date("2026-11-22T10:15:30.123Z");
@@ -104,6 +129,7 @@ describe("AuditRecorder", () => {
     };
 
     const recorded: AuditEvent = await inTransaction(pool, (tx) => recorder.record(tx, entry));
+    expect(recorded).toStrictEqual(createdEvent(recorded.eventId, entry));
     const { message, envelope } = await delivered(recorded.eventId);
 
     const event = payloadAs(envelope, AuditEventSchema);
@@ -149,16 +175,16 @@ describe("AuditRecorder", () => {
 
   it("leaves optional fields empty and `before` absent for an object that did not exist", async () => {
     const objectId = uniqueName("account");
-    const recorded = await inTransaction(pool, (tx) =>
-      recorder.record(tx, {
-        action: "account.created",
-        objectType: "account",
-        objectId,
-        actor: { principalId: "user-1", role: "user" },
-        after: { status: "active", balance: "0.00" },
-        occurredAt: new Date(),
-      }),
-    );
+    const entry: AuditEntry = {
+      action: "account.created",
+      objectType: "account",
+      objectId,
+      actor: { principalId: "user-1", role: "user" },
+      after: { status: "active", balance: "0.00" },
+      occurredAt: new Date(),
+    };
+    const recorded = await inTransaction(pool, (tx) => recorder.record(tx, entry));
+    expect(recorded).toStrictEqual(createdEvent(recorded.eventId, entry));
     const event = payloadAs((await delivered(recorded.eventId)).envelope, AuditEventSchema)!;
 
     expect(event.before).toBeUndefined();
