@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { inTransaction, type DatabasePool, type DatabaseTransactionConnection } from "@money/db";
+import {
+  inTransaction,
+  isRetryableConflict,
+  type DatabasePool,
+  type DatabaseTransactionConnection,
+} from "@money/db";
 import type { Actor, AuditEntry, NewEvent } from "@money/kafka";
 import type { DescMessage } from "@bufbuild/protobuf";
+import type { Logger } from "@money/rpc";
 import type { Currency } from "@money/money";
 import { lookUpBatch, writeBatch, type BatchLookup } from "../../db/posting-batches.js";
 import type { NewLot } from "../../db/lots-table.js";
@@ -85,6 +91,8 @@ export interface GroupCommitOptions {
   maxBatch?: number;
   /** Batches in flight at once (each holds one connection). */
   maxInFlight?: number;
+  /** Where a batch that failed for an unforeseen reason is reported (its calls still run alone). */
+  log?: Logger;
 }
 
 /**
@@ -110,6 +118,7 @@ export class PostingGroupCommit {
   private flushScheduled = false;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly log: Logger | undefined;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -118,6 +127,7 @@ export class PostingGroupCommit {
   ) {
     this.maxBatch = options.maxBatch ?? 64;
     this.maxInFlight = options.maxInFlight ?? 3;
+    this.log = options.log;
   }
 
   submit<Response>(call: BatchedCall<Response>): Promise<Response> {
@@ -158,8 +168,16 @@ export class PostingGroupCommit {
           ),
         { isolation: "read committed", retries: 0 },
       );
-    } catch {
+    } catch (error) {
       // Nothing of the batch committed; each call's own path decides what it gets.
+      // A taken key or order, or a deadlock, is expected; anything else would
+      // quietly send every posting the slow way, so it is reported.
+      if (!(error instanceof BatchKeyTaken || isRetryableConflict(error))) {
+        this.log?.error(
+          { err: error, postings: batch.length },
+          "group commit batch failed; its postings run alone",
+        );
+      }
       outcomes = batch.map(() => null);
     }
     batch.forEach((pending, i) => {
