@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { sql, type DatabasePool, type DatabaseTransactionConnection } from "slonik";
+import {
+  BackendTerminatedError,
+  ConnectionError,
+  sql,
+  type DatabasePool,
+  type DatabaseTransactionConnection,
+} from "slonik";
 import type { Isolation } from "./isolation.js";
 import { defaultIsolationOf } from "./pool.js";
 
@@ -53,19 +59,47 @@ export async function inTransaction<T>(
   const retries = options.retries ?? 10;
   for (let attempt = 0; ; attempt++) {
     const hooks: Array<() => void> = [];
-    try {
-      const result = await pool.transaction(async (tx: DatabaseTransactionConnection) => {
-        commitHooks.set(tx, hooks);
-        if (setIsolation) {
-          await tx.query(sql.unsafe`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[isolation]}`);
-        }
-        return handler(tx);
-      }, 0);
+    const outcome = await onePooledTransaction(pool, async (tx) => {
+      commitHooks.set(tx, hooks);
+      if (setIsolation) {
+        await tx.query(sql.unsafe`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[isolation]}`);
+      }
+      return handler(tx);
+    });
+    if (outcome.committed) {
       for (const hook of hooks) hook();
-      return result;
-    } catch (error) {
-      if (!isRetryableConflict(error) || attempt >= retries) throw error;
-      await sleep(Math.random() * Math.min(50, 2 ** attempt));
+      return outcome.value;
     }
+    if (!isRetryableConflict(outcome.error) || attempt >= retries) throw outcome.error;
+    await sleep(Math.random() * Math.min(50, 2 ** attempt));
+  }
+}
+
+type TransactionOutcome<T> = { committed: true; value: T } | { committed: false; error: unknown };
+
+/**
+ * One transaction on a pooled connection, its failure returned rather than
+ * thrown. Why: slonik destroys a pooled connection whenever its callback
+ * throws, so every refusal, replay and serialization retry would cost a new
+ * Postgres backend. A transaction that rolled back cleanly leaves its
+ * connection as good as new, so the error is carried out of the callback
+ * and the connection goes back to the pool; one whose backend or socket
+ * failed is still thrown inside, and destroyed.
+ */
+async function onePooledTransaction<T>(
+  pool: DatabasePool,
+  handler: (tx: DatabaseTransactionConnection) => Promise<T>,
+): Promise<TransactionOutcome<T>> {
+  try {
+    return await pool.connect(async (connection) => {
+      try {
+        return { committed: true, value: await connection.transaction(handler, 0) } as const;
+      } catch (error) {
+        if (error instanceof BackendTerminatedError || error instanceof ConnectionError) throw error;
+        return { committed: false, error } as const;
+      }
+    });
+  } catch (error) {
+    return { committed: false, error };
   }
 }

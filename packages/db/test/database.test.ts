@@ -16,6 +16,7 @@ let db: TestDatabase;
 let alpha: DatabasePool;
 let betaUrl: string;
 let alphaMigrations: string;
+let alphaUrl: string;
 
 async function migrationsFor(service: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `${service}-migrations-`));
@@ -29,7 +30,7 @@ async function migrationsFor(service: string): Promise<string> {
 beforeAll(async () => {
   db = await createTestDatabase("db");
   alphaMigrations = await migrationsFor("alpha");
-  const alphaUrl = await provisionServiceDatabase(db.adminUrl, {
+  alphaUrl = await provisionServiceDatabase(db.adminUrl, {
     service: "alpha",
     migrationDirs: [alphaMigrations],
     servicePassword: "dev",
@@ -123,5 +124,26 @@ describe("a service's database", () => {
       }),
     ).rejects.toThrow("refused");
     expect(ran).toEqual(["committed"]);
+  });
+
+  it("keeps its connection after a refusal or a conflict, and nothing of the refused work", async () => {
+    const single = await createDatabasePool(alphaUrl, { maximumPoolSize: 1 });
+    try {
+      const backend = () => inTransaction(single, (tx) => tx.oneFirst(sql.unsafe`SELECT pg_backend_pid()`));
+      const before = await backend();
+      await expect(
+        inTransaction(single, async (tx) => {
+          await tx.query(sql.unsafe`INSERT INTO amounts (amount, counter) VALUES ('7.77', 1)`);
+          throw new Error("refused");
+        }),
+      ).rejects.toThrow("refused");
+      await expect(
+        inTransaction(single, (tx) => tx.query(sql.unsafe`SELECT 1 / 0`), { retries: 0 }),
+      ).rejects.toThrow(/division by zero/);
+      expect(await backend()).toBe(before);
+      expect(await single.oneFirst(sql.unsafe`SELECT count(*) FROM amounts WHERE amount = '7.77'`)).toBe("0");
+    } finally {
+      await single.end();
+    }
   });
 });

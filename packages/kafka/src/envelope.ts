@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { anyIs, anyPack, anyUnpack, timestampFromDate, type Any } from "@bufbuild/protobuf/wkt";
+import { create, fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { AnySchema, anyIs, anyUnpack, timestampFromDate, type Any } from "@bufbuild/protobuf/wkt";
 import { EventEnvelopeSchema, type EventEnvelope } from "@money/proto/events/v1/envelope_pb";
+import { encodeMessage } from "./envelope-encoding.js";
 
 export interface NewEvent<Desc extends DescMessage> {
   topic: string;
@@ -25,13 +26,17 @@ export function envelopeOf<Desc extends DescMessage>(producer: string, event: Ne
     aggregateType: event.aggregateType,
     aggregateId: event.aggregateId,
     occurredAt: timestampFromDate(event.occurredAt),
-    payload: anyPack(event.schema, event.payload),
+    // anyPack's Any, encoded by encodeMessage rather than toBinary (same bytes, less time).
+    payload: create(AnySchema, {
+      typeUrl: `type.googleapis.com/${event.schema.typeName}`,
+      value: encodeMessage(event.schema, event.payload),
+    }),
     correlationId: event.correlationId ?? "",
   });
 }
 
 export function encodeEnvelope(envelope: EventEnvelope): Uint8Array {
-  return toBinary(EventEnvelopeSchema, envelope);
+  return encodeMessage(EventEnvelopeSchema, envelope);
 }
 
 export function decodeEnvelope(bytes: Uint8Array): EventEnvelope {

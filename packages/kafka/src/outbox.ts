@@ -46,18 +46,29 @@ export class OutboxWriter {
   ): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
     const envelopes = events.map((event) => envelopeOf(this.producer, event));
+    // The payloads travel as one binary parameter, cut apart by offset in SQL: a bytea[]
+    // parameter would go as text, twice the size in hex, escaped and unescaped.
+    const payloads = envelopes.map(encodeEnvelope);
+    const starts: number[] = [];
+    let length = 0;
+    for (const payload of payloads) {
+      starts.push(length + 1);
+      length += payload.length;
+    }
     await tx.query(sql.unsafe`
       INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
-      SELECT event_id, topic, message_key, event_type, payload FROM ${sql.unnest(
+      SELECT e.event_id, e.topic, e.message_key, e.event_type, substring(${sql.binary(Buffer.concat(payloads, length))}::bytea FROM e.start FOR e.length)
+      FROM ${sql.unnest(
         envelopes.map((envelope, i) => [
           envelope.eventId,
           events[i]!.topic,
           events[i]!.aggregateId,
           envelope.eventType,
-          Buffer.from(encodeEnvelope(envelope)),
+          starts[i]!,
+          payloads[i]!.length,
         ]),
-        ["uuid", "text", "text", "text", "bytea"],
-      )} WITH ORDINALITY AS e(event_id, topic, message_key, event_type, payload, n) ORDER BY n
+        ["uuid", "text", "text", "text", "int4", "int4"],
+      )} WITH ORDINALITY AS e(event_id, topic, message_key, event_type, start, length, n) ORDER BY n
     `);
     this.notifyAfterCommit(tx);
     return envelopes;

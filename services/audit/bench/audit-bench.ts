@@ -29,13 +29,15 @@ import { testBrokers, uniqueName } from "@money/kafka/testing";
 import { AuditService } from "@money/proto/audit/v1/audit_pb";
 import { createLogger, mintToken, tokenVerifierFromEnv } from "@money/rpc";
 import { startService } from "@money/runtime";
+import { measureSequential } from "@money/testkit";
 import { encodeSignerKey, generateCheckpointKeyPair } from "../src/domain/checkpoint/index.js";
 import { inclusionProof } from "../src/domain/merkle/index.js";
 import { getEntry } from "../src/domain/proofs/get-entry.js";
 import { withStoredTree } from "../src/domain/tree/stored-tree.js";
 import { verifyBundle } from "../src/domain/verification/verify-bundle.js";
 import { auditService, buildAudit, type AuditParts } from "../src/service.js";
-import { auditEvent, auditMessage } from "../test/support/audit-events.js";
+import { auditMessage } from "../test/support/audit-events.js";
+import { benchEvent } from "./bench-events.js";
 
 const EVENTS = Number(process.env["BENCH_EVENTS"] ?? "1000000");
 const PROOFS = Number(process.env["BENCH_PROOFS"] ?? "2000");
@@ -55,37 +57,13 @@ const bus = new KafkaBus({ brokers: testBrokers(), clientId: "audit-bench" });
 const topic = uniqueName("audit-bench-events");
 await bus.ensureTopics([{ topic, partitions: 6 }]);
 
-// 1. The events, as varied as real ones: staff, terminals and customers, a few hundred IPs.
+// 1. The events, as varied as real ones (bench-events.ts).
 say(`publishing ${fmt(EVENTS)} events to ${topic}`);
 const publishStart = performance.now();
 for (let from = 0; from < EVENTS; from += PUBLISH_CHUNK) {
   const messages = [];
   for (let i = from; i < Math.min(EVENTS, from + PUBLISH_CHUNK); i++) {
-    const customer = i % 4 === 0;
-    messages.push(
-      auditMessage(
-        topic,
-        auditEvent({
-          service: i % 3 === 0 ? "loyalty" : "ledger",
-          action: i % 3 === 0 ? "loyalty_card.earn" : "transaction.posted",
-          objectType: i % 3 === 0 ? "loyalty_card" : "transaction",
-          objectId: randomUUID(),
-          principalId: customer ? `customer-${i % 10_000}` : `staff-${i % 50}`,
-          role: customer ? "user" : "staff",
-          deviceId: i % 3 === 0 ? `pos-${i % 200}` : "",
-          ip: `10.${(i >> 8) % 4}.${i % 250}.${i % 7}`,
-          userAgent: `till/${i % 20}.0`,
-          before: { status: "pending", amount_minor: String(i % 100_000) },
-          after: {
-            status: "posted",
-            amount_minor: String(i % 100_000),
-            currency: "EUR",
-            owner_ref: `customer-${i % 10_000}`,
-          },
-          reason: i % 10 === 0 ? "manual correction" : "",
-        }),
-      ),
-    );
+    messages.push(auditMessage(topic, benchEvent(i)));
   }
   await bus.publish(messages);
   if ((from / PUBLISH_CHUNK) % 100 === 0) say(`  ${fmt(from + messages.length)} published`);
@@ -225,15 +203,7 @@ const size = await checkpointed();
 const pick = () => Math.floor(Math.random() * size);
 const timeEach = async (count: number, run: () => Promise<unknown>) => {
   for (let i = 0; i < 50; i++) await run(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const t = performance.now();
-    await run();
-    samples.push(performance.now() - t);
-  }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
-  return { p50: at(0.5), p99: at(0.99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+  return measureSequential(count, run);
 };
 say(`timing ${fmt(PROOFS)} proofs of each kind on a ${fmt(size)}-entry log`);
 // withStoredTree runs its function twice (plan, then compute): the index is picked outside it.
@@ -262,9 +232,9 @@ ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, Node ${process.version}; load 
 | the same from the first batch sequenced (start-up and group join left out) | ${fmt(EVENTS / (steadyMs / 1000))} events/s | |
 | verify a ${fmt(EVENTS)}-entry bundle offline, library | ${seconds(libraryMs)} s (${seconds(libraryCpuMs)} s of CPU) | < 10 s |
 | verify it with the audit-verify CLI (new process) | ${seconds(cliMs)} s | < 10 s |
-| inclusion proof on the ${fmt(size)}-entry log: nodes query + hashing | p50 ${ms(proofOnly.p50)} ms, p99 ${ms(proofOnly.p99)} ms | < 5 ms |
-| GetEntry use case (entry, personal data, proof) | p50 ${ms(useCase.p50)} ms, p99 ${ms(useCase.p99)} ms | |
-| GetEntry RPC (auth, query recorded in the trail, entry, proof) | p50 ${ms(rpc.p50)} ms, p99 ${ms(rpc.p99)} ms | |
+| inclusion proof on the ${fmt(size)}-entry log: nodes query + hashing | p50 ${ms(proofOnly.p50Ms)} ms, p99 ${ms(proofOnly.p99Ms)} ms | < 5 ms |
+| GetEntry use case (entry, personal data, proof) | p50 ${ms(useCase.p50Ms)} ms, p99 ${ms(useCase.p99Ms)} ms | |
+| GetEntry RPC (auth, query recorded in the trail, entry, proof) | p50 ${ms(rpc.p50Ms)} ms, p99 ${ms(rpc.p99Ms)} ms | |
 
 The service's process used ${nodeCores.toFixed(2)} of a core while ingesting (Postgres and the Kafka broker run beside it). Also: publishing the events took ${seconds(publishMs)} s; exporting the bundle (${fmt(bundleBytes / 1e6)} MB) through ExportBundle took ${seconds(exportMs)} s.`);
 process.exit(0);

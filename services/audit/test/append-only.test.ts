@@ -3,6 +3,7 @@ import { sql, type DatabasePool } from "@money/db";
 import { auditEvent } from "./support/audit-events.js";
 import { startAudit, type AuditHarness } from "./support/audit-harness.js";
 import { failureOf } from "./support/sql-state.js";
+import { waitUntil } from "@money/testkit";
 
 const PERMISSION_DENIED = "42501";
 const RESTRICT_VIOLATION = "23001";
@@ -34,7 +35,6 @@ afterAll(async () => {
 });
 
 async function waitForRejected(): Promise<void> {
-  const { waitUntil } = await import("./support/wait-until.js");
   await waitUntil("the rejected message", async () =>
     Boolean(await audit.admin.maybeOneFirst(sql.unsafe`SELECT 1 FROM audit.rejected_messages`)),
   );

@@ -6,7 +6,7 @@ import { encodeEnvelope, envelopeOf, type OutgoingMessage } from "@money/kafka";
 import { uniqueName } from "@money/kafka/testing";
 import { auditEvent } from "./support/audit-events.js";
 import { startAudit, type AuditHarness } from "./support/audit-harness.js";
-import { waitUntil } from "./support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 let audit: AuditHarness;
 const topics = {

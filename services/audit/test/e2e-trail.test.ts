@@ -18,7 +18,7 @@ import { createLogger, mintToken, tokenVerifierFromEnv, type Role } from "@money
 import { startService, type RunningService } from "@money/runtime";
 import { LoyaltyHarness, key } from "../../loyalty/test/support/loyalty-harness.js";
 import { startAudit, type AuditHarness } from "./support/audit-harness.js";
-import { waitUntil } from "./support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 // The audit consumer reads audit.events from the start: every event the suite wrote before this file.
 jest.setTimeout(300_000);

@@ -4,7 +4,7 @@ import { uniqueName } from "@money/kafka/testing";
 import { decodeLogEntry } from "../src/domain/log/log-entry-codec.js";
 import { auditEvent, auditMessage } from "./support/audit-events.js";
 import { startAudit, type AuditHarness } from "./support/audit-harness.js";
-import { waitUntil } from "./support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 let audit: AuditHarness;
 

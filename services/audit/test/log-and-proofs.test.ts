@@ -13,7 +13,7 @@ import {
 } from "../src/domain/merkle/index.js";
 import { auditEvent } from "./support/audit-events.js";
 import { startAudit, type AuditHarness } from "./support/audit-harness.js";
-import { waitUntil } from "./support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 let audit: AuditHarness;
 const published: IncomingMessage[] = [];

@@ -6,7 +6,7 @@ import { verifyBundle } from "../src/domain/verification/verify-bundle.js";
 import { auditEvent } from "./support/audit-events.js";
 import { startAudit, type AuditHarness } from "./support/audit-harness.js";
 import { exportBundle } from "./support/bundles.js";
-import { waitUntil } from "./support/wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 let audit: AuditHarness;
 const CUSTOMER = "cust-4711";

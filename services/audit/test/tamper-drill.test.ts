@@ -18,6 +18,7 @@ import { verifyBundle, type PinnedState } from "../src/domain/verification/verif
 import { auditEvent } from "./support/audit-events.js";
 import { startAudit, type AuditHarness } from "./support/audit-harness.js";
 import { exportBundle, runVerifier, saveFile } from "./support/bundles.js";
+import { waitUntil } from "@money/testkit";
 
 let audit: AuditHarness;
 /** What the auditor kept from the first, clean verification: checkpoints and leaf hashes. */
@@ -297,7 +298,6 @@ describe("tamper drill through the running service and the CLI", () => {
       await recomputeEveryHash(tx);
     });
     await audit.publish([auditEvent()]);
-    const { waitUntil } = await import("./support/wait-until.js");
     const size = Number(await audit.admin.oneFirst(sql.unsafe`SELECT max(size) FROM audit.tree_heads`));
     await waitUntil(
       "the next event to be sequenced",

@@ -2,9 +2,13 @@
 // beside pgbench's tpcb-like on the same server in the same run. Prints a Markdown report.
 //   BENCH_SECONDS   length of each measured run (default 10)
 //   PGBENCH_SCALE   pgbench scale factor (default 64: one branch per client at 64 clients)
+//   BENCH_CPU_PROFILE=<dir>  writes a V8 CPU profile of the ledger process there
+//   BENCH_QUICK=1   only the Transfer and PostTransactions runs (for iterating on the write path), with
+//                   BENCH_CALLERS (default 1,16,64) and BENCH_BATCH_SIZES (default 100,1000; empty for none)
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -23,6 +27,27 @@ const SECONDS = Number(process.env["BENCH_SECONDS"] ?? "10");
 const PGBENCH_SCALE = Number(process.env["PGBENCH_SCALE"] ?? "64");
 const ACCOUNTS = 2_000;
 const CONCURRENCY = [1, 16, 64] as const;
+const QUICK = process.env["BENCH_QUICK"] === "1";
+const listFromEnv = (name: string, fallback: readonly number[]) =>
+  QUICK && process.env[name] !== undefined
+    ? process.env[name]!.split(",").filter(Boolean).map(Number)
+    : fallback;
+const CALLERS = listFromEnv("BENCH_CALLERS", CONCURRENCY);
+const BATCH_SIZES = listFromEnv("BENCH_BATCH_SIZES", [100, 1_000]);
+
+/** A load result with the ledger process's CPU time per call (warm-up included in both). */
+type Measured = LoadResult & { cpuMsPerCall: number };
+
+async function measured(
+  pid: number,
+  callers: number,
+  call: (caller: number) => Promise<unknown>,
+): Promise<Measured> {
+  let calls = 0;
+  const cpuBefore = cpuSecondsOf(pid);
+  const result = await runLoad(callers, SECONDS, (caller) => call(caller).then(() => calls++));
+  return { ...result, cpuMsPerCall: (1000 * (cpuSecondsOf(pid) - cpuBefore)) / Math.max(1, calls) };
+}
 
 type Ledger = Client<typeof LedgerService>;
 
@@ -30,10 +55,23 @@ const started = performance.now();
 const say = (line: string) =>
   console.error(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${line}`);
 
+const profile = process.env["BENCH_CPU_PROFILE"];
+
+/** CPU seconds (user + system) the process `pid` has used so far, from /proc (Linux). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function startServer(adminUrl: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", fileURLToPath(new URL("./bench-server.ts", import.meta.url))],
+    [
+      ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []),
+      "--import",
+      "tsx",
+      fileURLToPath(new URL("./bench-server.ts", import.meta.url)),
+    ],
     {
       env: { ...process.env, BENCH_DATABASE_URL: adminUrl, BENCH_POOL_SIZE: "20" },
       stdio: ["ignore", "pipe", "inherit"],
@@ -122,11 +160,12 @@ async function main(): Promise<void> {
     say(`ledger listening at ${started.url}; opening ${ACCOUNTS} funded accounts`);
     const ids = await openAccounts(ledger, ACCOUNTS);
 
-    const single: LoadResult[] = [];
-    for (const callers of CONCURRENCY) {
+    const pid = server.pid!;
+    const single: Measured[] = [];
+    for (const callers of CALLERS) {
       say(`single Transfer RPCs, ${callers} callers, ${SECONDS} s`);
       single.push(
-        await runLoad(callers, SECONDS, () => {
+        await measured(pid, callers, () => {
           const [from, to] = randomPair(ids);
           return ledger.transfer({
             idempotencyKey: randomUUID(),
@@ -138,12 +177,12 @@ async function main(): Promise<void> {
       );
     }
 
-    const batches: LoadResult[] = [];
-    for (const size of [100, 1_000]) {
+    const batches: Measured[] = [];
+    for (const size of BATCH_SIZES) {
       say(`PostTransactions batches of ${size}, ${SECONDS} s`);
       // Two callers on disjoint halves of the accounts, so one batch's database work overlaps the other's encoding.
       const halves = [ids.slice(0, ids.length / 2), ids.slice(ids.length / 2)];
-      const result = await runLoad(2, SECONDS, (caller) =>
+      const result = await measured(pid, 2, (caller) =>
         ledger.postTransactions({
           idempotencyKey: randomUUID(),
           atomic: false,
@@ -153,7 +192,37 @@ async function main(): Promise<void> {
           }),
         }),
       );
-      batches.push({ ...result, perSecond: result.perSecond * size });
+      batches.push({
+        ...result,
+        perSecond: result.perSecond * size,
+        cpuMsPerCall: result.cpuMsPerCall / size,
+      });
+    }
+    const writeRows = [
+      "### Single Transfer RPCs",
+      "",
+      "| callers | transfers/s | p50 ms | p99 ms | ledger CPU ms per transfer |",
+      "|---:|---:|---:|---:|---:|",
+      ...single.map(
+        (r) =>
+          `| ${r.callers} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuMsPerCall, 2)} |`,
+      ),
+      "",
+      "### PostTransactions batches (2 callers)",
+      "",
+      "| batch size | transfers/s | p50 ms per batch | p99 ms per batch | ledger CPU ms per transfer |",
+      "|---:|---:|---:|---:|---:|",
+      ...batches.map(
+        (r, i) =>
+          `| ${fmt(BATCH_SIZES[i]!)} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuMsPerCall, 3)} |`,
+      ),
+      "",
+      `Failures: ${single.map((r) => r.failures).join(" / ")} single, ${batches.map((r) => r.failures).join(" / ")} batch calls.`,
+    ];
+    if (QUICK) {
+      console.log(writeRows.join("\n"));
+      await admin.end();
+      return;
     }
 
     say("GetBalance on accounts with 1,000 and 1,000,000 entries (bulk-inserted by SQL)");
@@ -210,21 +279,14 @@ async function main(): Promise<void> {
       "",
       "### Single Transfer RPCs vs pgbench tpcb-like",
       "",
-      "| callers | ledger transfers/s | p50 ms | p99 ms | pgbench tps | ledger / pgbench |",
-      "|---:|---:|---:|---:|---:|---:|",
+      "| callers | ledger transfers/s | p50 ms | p99 ms | ledger CPU ms per transfer | pgbench tps | ledger / pgbench |",
+      "|---:|---:|---:|---:|---:|---:|---:|",
       ...single.map((r, i) => {
         const pg = pgbench[i]!;
-        return `| ${r.callers} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(pg.tps)} | ${fmt((100 * r.perSecond) / pg.tps)}% |`;
+        return `| ${r.callers} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuMsPerCall, 2)} | ${fmt(pg.tps)} | ${fmt((100 * r.perSecond) / pg.tps)}% |`;
       }),
       "",
-      "### PostTransactions batches (2 callers)",
-      "",
-      "| batch size | transfers/s | p50 ms per batch | p99 ms per batch |",
-      "|---:|---:|---:|---:|",
-      ...batches.map(
-        (r, i) =>
-          `| ${i === 0 ? 100 : 1_000} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} |`,
-      ),
+      ...writeRows.slice(writeRows.indexOf("### PostTransactions batches (2 callers)"), -2),
       "",
       "### GetBalance latency (1,000 sequential calls each)",
       "",

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { sql } from "@money/db";
+import { findCurrency, formatAmount, parseAmount } from "@money/money";
 import { AccountType } from "@money/proto/ledger/v1/ledger_pb";
 import { key, LedgerHarness } from "./support/ledger-harness.js";
 
@@ -63,7 +64,19 @@ const EXPECTED_REFUSALS = new Set([
   "NOT_REVERSIBLE",
 ]);
 
-const euros = (minor: number) => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, "0")}`;
+const EUR = findCurrency("EUR")!;
+const euros = (minor: bigint) => formatAmount(minor, EUR);
+/** Minor units of an amount the ledger sent (never through a number). */
+function minorOf(amount: string): bigint {
+  const parsed = parseAmount(amount, EUR, { allowZero: true });
+  if (!parsed.ok) throw new Error(`the ledger sent an amount that is not EUR: ${amount} (${parsed.problem})`);
+  return parsed.minor;
+}
+/** `part` percent of `minor`, rounded down, at least one cent. */
+const percentOf = (minor: bigint, part: number) => {
+  const share = (minor * BigInt(part)) / 100n;
+  return share > 1n ? share : 1n;
+};
 
 async function openBooks(): Promise<string[]> {
   const admin = ledger.adminClient;
@@ -97,7 +110,7 @@ async function run(step: Step, accounts: string[], posted: string[], pending: st
         idempotencyKey: key(),
         fromAccountId: accounts[step.from]!,
         toAccountId: accounts[step.to]!,
-        amount: euros(step.cents),
+        amount: euros(BigInt(step.cents)),
       });
       posted.push(transaction!.id);
       return;
@@ -107,7 +120,7 @@ async function run(step: Step, accounts: string[], posted: string[], pending: st
         idempotencyKey: key(),
         debitAccountId: accounts[step.from]!,
         creditAccountId: accounts[step.to]!,
-        amount: euros(step.cents),
+        amount: euros(BigInt(step.cents)),
         timeoutSeconds: BigInt(step.timeoutSeconds),
       });
       pending.push(transaction!.id);
@@ -117,8 +130,7 @@ async function run(step: Step, accounts: string[], posted: string[], pending: st
       const id = pick(pending, step.pick);
       if (!id) return;
       const held = (await admin.getTransaction({ transactionId: id })).transaction!.hold!;
-      const heldMinor = Math.round(Number(held.amount) * 100);
-      const amount = step.part === 100 ? "" : euros(Math.max(1, Math.floor((heldMinor * step.part) / 100)));
+      const amount = step.part === 100 ? "" : euros(percentOf(minorOf(held.amount), step.part));
       await admin.postPending({ idempotencyKey: key(), transactionId: id, amount });
       posted.push(id);
       return;
@@ -133,9 +145,8 @@ async function run(step: Step, accounts: string[], posted: string[], pending: st
       const id = pick(posted, step.pick);
       if (!id) return;
       const t = (await admin.getTransaction({ transactionId: id })).transaction!;
-      const left = Math.round((Number(t.amount) - Number(t.reversedAmount)) * 100);
-      const amount =
-        step.part === 100 || left <= 0 ? "" : euros(Math.max(1, Math.floor((left * step.part) / 100)));
+      const left = minorOf(t.amount) - minorOf(t.reversedAmount);
+      const amount = step.part === 100 || left <= 0n ? "" : euros(percentOf(left, step.part));
       await admin.reverseTransaction({
         idempotencyKey: key(),
         transactionId: id,

@@ -42,107 +42,88 @@ export async function existingEventIds(
 }
 
 /**
- * Appends rows in one statement. The bytes travel as three binary
- * parameters (leaves, leaf hashes, refs, each packed) cut up by substring,
- * not as bytea arrays: arrays of bytea go as hex text, twice the size, and
- * cost the server a parse per element.
+ * Appends the rows of one batch in one statement. The rows are consecutive
+ * from `rows[0].sequence` and share recorded_at and source topic and
+ * partition (the batch is one partition's, stamped once), which go as
+ * scalars. The bytes travel as three binary parameters (leaves, leaf hashes,
+ * refs, each packed) cut up by substring, not as bytea arrays: arrays of
+ * bytea go as hex text, twice the size, and cost the server a parse per
+ * element. The other columns go as one JSON text read by json_to_recordset:
+ * JSON.stringify and the server's JSON parser are both native, where the
+ * driver builds each array literal element by element in JavaScript.
+ *
+ * @throws Error if the rows are not consecutive or do not share those fields: a bug of the caller.
  */
 export async function insertEntries(
   tx: DatabaseTransactionConnection,
   rows: readonly NewEntryRow[],
 ): Promise<void> {
-  if (rows.length === 0) return;
+  const first = rows[0];
+  if (first === undefined) return;
   const leaves = Buffer.concat(rows.map((r) => r.leaf));
   const hashes = Buffer.concat(rows.map((r) => r.leafHash));
   const refs = Buffer.concat(rows.flatMap((r) => [r.ipRef ?? NO_REF, r.userAgentRef ?? NO_REF]));
-  const offsets: number[] = [];
+  const columns: EntryColumns[] = [];
   let offset = 0;
-  for (const row of rows) {
-    offsets.push(offset);
+  for (const [n, row] of rows.entries()) {
+    if (
+      row.sequence !== first.sequence + n ||
+      row.recordedAt.getTime() !== first.recordedAt.getTime() ||
+      row.sourceTopic !== first.sourceTopic ||
+      row.sourcePartition !== first.sourcePartition
+    ) {
+      throw new Error("insertEntries takes consecutive rows of one batch");
+    }
+    columns.push({
+      e: row.eventId,
+      s: row.service,
+      a: row.action,
+      t: row.objectType,
+      o: row.objectId,
+      p: row.principalId,
+      d: row.actingDeviceId,
+      w: row.occurredAt.toISOString(),
+      c: row.correlationId,
+      k: row.sourceOffset,
+      lo: offset,
+      ll: row.leaf.length,
+    });
     offset += row.leaf.length;
   }
-  const column = <T>(pick: (row: NewEntryRow) => T) => rows.map(pick);
   await tx.query(sql.unsafe`
     INSERT INTO entries (sequence, event_id, leaf, leaf_hash, service, action, object_type, object_id,
                          principal_id, acting_device_id, ip_ref, user_agent_ref, occurred_at, recorded_at,
                          correlation_id, source_topic, source_partition, source_offset)
-    SELECT r.sequence, r.event_id,
-           substring(${sql.binary(leaves)}::bytea FROM r.leaf_offset + 1 FOR r.leaf_length),
-           substring(${sql.binary(hashes)}::bytea FROM r.n * 32 + 1 FOR 32),
-           r.service, r.action, r.object_type, r.object_id, r.principal_id, r.acting_device_id,
-           nullif(substring(${sql.binary(refs)}::bytea FROM r.n * 64 + 1 FOR 32), ${sql.binary(NO_REF)}::bytea),
-           nullif(substring(${sql.binary(refs)}::bytea FROM r.n * 64 + 33 FOR 32), ${sql.binary(NO_REF)}::bytea),
-           r.occurred_at, r.recorded_at, r.correlation_id, r.source_topic, r.source_partition, r.source_offset
-    FROM unnest(
-      ${sql.array(
-        column((r) => r.sequence),
-        "int8",
-      )},
-      ${sql.array(
-        column((r) => r.eventId),
-        "uuid",
-      )},
-      ${sql.array(offsets, "int4")},
-      ${sql.array(
-        column((r) => r.leaf.length),
-        "int4",
-      )},
-      ${sql.array(
-        rows.map((_, i) => i),
-        "int4",
-      )},
-      ${sql.array(
-        column((r) => r.service),
-        "text",
-      )},
-      ${sql.array(
-        column((r) => r.action),
-        "text",
-      )},
-      ${sql.array(
-        column((r) => r.objectType),
-        "text",
-      )},
-      ${sql.array(
-        column((r) => r.objectId),
-        "text",
-      )},
-      ${sql.array(
-        column((r) => r.principalId),
-        "text",
-      )},
-      ${sql.array(
-        column((r) => r.actingDeviceId),
-        "text",
-      )},
-      ${sql.array(
-        column((r) => r.occurredAt.toISOString()),
-        "timestamptz",
-      )},
-      ${sql.array(
-        column((r) => r.recordedAt.toISOString()),
-        "timestamptz",
-      )},
-      ${sql.array(
-        column((r) => r.correlationId),
-        "text",
-      )},
-      ${sql.array(
-        column((r) => r.sourceTopic),
-        "text",
-      )},
-      ${sql.array(
-        column((r) => r.sourcePartition),
-        "int4",
-      )},
-      ${sql.array(
-        column((r) => r.sourceOffset),
-        "int8",
-      )}
-    ) AS r(sequence, event_id, leaf_offset, leaf_length, n, service, action, object_type, object_id,
-           principal_id, acting_device_id, occurred_at, recorded_at, correlation_id, source_topic,
-           source_partition, source_offset)
+    SELECT ${first.sequence}::int8 + r.n - 1, r.e,
+           substring(${sql.binary(leaves)}::bytea FROM r.lo + 1 FOR r.ll),
+           substring(${sql.binary(hashes)}::bytea FROM (r.n::int4 - 1) * 32 + 1 FOR 32),
+           r.s, r.a, r.t, r.o, r.p, r.d,
+           nullif(substring(${sql.binary(refs)}::bytea FROM (r.n::int4 - 1) * 64 + 1 FOR 32), ${sql.binary(NO_REF)}::bytea),
+           nullif(substring(${sql.binary(refs)}::bytea FROM (r.n::int4 - 1) * 64 + 33 FOR 32), ${sql.binary(NO_REF)}::bytea),
+           r.w, ${first.recordedAt.toISOString()}::timestamptz, r.c,
+           ${first.sourceTopic}, ${first.sourcePartition}::int4, r.k
+    FROM ROWS FROM (
+      json_to_recordset(${JSON.stringify(columns)}::json)
+        AS (e uuid, s text, a text, t text, o text, p text, d text, w timestamptz, c text, k int8,
+            lo int4, ll int4)
+    ) WITH ORDINALITY AS r(e, s, a, t, o, p, d, w, c, k, lo, ll, n)
   `);
+}
+
+/** One row's columns in the JSON that insertEntries sends, under short keys. */
+interface EntryColumns {
+  readonly e: string;
+  readonly s: string;
+  readonly a: string;
+  readonly t: string;
+  readonly o: string;
+  readonly p: string;
+  readonly d: string;
+  readonly w: string;
+  readonly c: string;
+  readonly k: string;
+  readonly lo: number;
+  readonly ll: number;
 }
 
 /** Stands for "no ref" in the packed refs; a real ref is a SHA-256, never all zeros in practice. */

@@ -11,7 +11,7 @@ import { startService, type RunningService } from "@money/runtime";
 import { encodeSignerKey, generateCheckpointKeyPair } from "../../src/domain/checkpoint/index.js";
 import { auditService, buildAudit, type AuditParts } from "../../src/service.js";
 import { auditMessage } from "./audit-events.js";
-import { waitUntil } from "./wait-until.js";
+import { waitUntil } from "@money/testkit";
 
 export interface AuditHarness {
   readonly db: TestDatabase;

@@ -28,6 +28,15 @@ function toFigures(row: BalanceRow): BalanceFigures {
  * order every writer uses, so none waits in a cycle) and returns them with
  * their accounts. `lockedAt` is read after the last lock was granted: an
  * account's entries are therefore stamped in the order they were written.
+ *
+ * Why one index probe per id (the LATERAL subquery, which the planner keeps
+ * as a nested loop) and the join settings for the rest of the transaction:
+ * under serializable isolation a sequential scan takes a predicate lock on
+ * the whole table, so two writers that scanned `balances` (a batch's lock
+ * here, its UPDATE … FROM unnest later, both chosen by the planner once
+ * dozens of accounts are named) conflict whatever rows they touch, and one is
+ * aborted and retried. Probing by key locks only the rows and index pages
+ * read, so writers of disjoint accounts commit side by side.
  */
 export async function lockAccounts(
   tx: DatabaseTransactionConnection,
@@ -37,14 +46,20 @@ export async function lockAccounts(
     const lockedAt = await tx.oneFirst(sql.unsafe`SELECT date_trunc('milliseconds', clock_timestamp())`);
     return { accounts: [], lockedAt: lockedAt as Date };
   }
+  // Lower-case UUID text sorts as Postgres sorts uuids (bytewise), so the array's order is the lock order.
+  const sorted = [...new Set(ids.map((id) => id.toLowerCase()))].sort();
   const rows = (await tx.any(sql.unsafe`
-    SELECT locked.*, date_trunc('milliseconds', clock_timestamp()) AS locked_at FROM (
+    SELECT locked.*, date_trunc('milliseconds', clock_timestamp()) AS locked_at,
+           set_config('enable_hashjoin', 'off', true) AS no_hash_joins,
+           set_config('enable_mergejoin', 'off', true) AS no_merge_joins
+    FROM unnest(${sql.array(sorted, "uuid")}::uuid[]) WITH ORDINALITY AS wanted(id, n)
+    CROSS JOIN LATERAL (
       SELECT ${ACCOUNT_COLUMNS}, ${FIGURE_COLUMNS}
       FROM balances b JOIN accounts a ON a.id = b.account_id
-      WHERE b.account_id = ANY(${sql.array(ids, "uuid")})
-      ORDER BY b.account_id
+      WHERE b.account_id = wanted.id
       FOR UPDATE OF b
     ) locked
+    ORDER BY wanted.n
   `)) as unknown as (BalanceRow & { locked_at: Date })[];
   let lockedAt = rows[0]?.locked_at;
   if (!lockedAt) {

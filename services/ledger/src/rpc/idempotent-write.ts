@@ -19,7 +19,12 @@ export type IdempotentWrite = <Req extends DescMessage, Res extends DescMessage>
  * come from other replicas; under a hot account shared by replicas a writer
  * can lose several rounds in a row before it wins, and each round is short.
  */
-const WRITE_RETRIES = 25;
+export const WRITE_RETRIES = 25;
+
+/** What a ledger write's idempotency key is scoped to: the same key from two callers or two methods is two keys. */
+export function idempotencyScope(method: string, caller: Caller): string {
+  return `${method}:${caller.principalId}`;
+}
 
 /** Runs a write once per (method, caller, idempotency key), in one serializable transaction with its key. */
 export function idempotentWrites(pool: DatabasePool): IdempotentWrite {
@@ -27,7 +32,7 @@ export function idempotentWrites(pool: DatabasePool): IdempotentWrite {
     runIdempotent(
       pool,
       {
-        scope: `${call.method}:${call.caller.principalId}`,
+        scope: idempotencyScope(call.method, call.caller),
         key: call.request.idempotencyKey,
         requestSchema: call.requestSchema,
         request: call.request,

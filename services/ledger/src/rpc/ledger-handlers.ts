@@ -7,6 +7,7 @@ import { accountHandlers } from "./account-handlers.js";
 import { idempotentWrites } from "./idempotent-write.js";
 import { postingHandlers } from "./posting-handlers.js";
 import { queryHandlers } from "./query-handlers.js";
+import { TransferGroupCommit } from "./transfer-group-commit.js";
 import { reportHandlers } from "./report-handlers.js";
 import { walletHandlers } from "./wallet-handlers.js";
 
@@ -18,7 +19,14 @@ export function ledgerHandlers(
   const write = idempotentWrites(deps.pool);
   return {
     ...accountHandlers(deps, write),
-    ...postingHandlers(events, write, new KeyedMutex()),
+    ...postingHandlers(
+      events,
+      write,
+      new KeyedMutex(),
+      new TransferGroupCommit(deps.pool, events, write, {
+        maxGroupsInFlight: Number.parseInt(deps.env["LEDGER_TRANSFER_GROUPS_IN_FLIGHT"] ?? "2", 10),
+      }),
+    ),
     ...queryHandlers(deps.pool),
     ...walletHandlers(deps, events, write, new KeyedMutex()),
     ...reportHandlers(deps.pool),

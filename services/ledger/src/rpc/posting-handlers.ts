@@ -15,8 +15,6 @@ import {
   RecordPaymentResponseSchema,
   ReverseTransactionRequestSchema,
   ReverseTransactionResponseSchema,
-  TransferRequestSchema,
-  TransferResponseSchema,
   TransitionTransactionRequestSchema,
   TransitionTransactionResponseSchema,
   VoidPendingRequestSchema,
@@ -35,6 +33,7 @@ import { postTransactions } from "../domain/posting/post-transactions.js";
 import { postTransfer } from "../domain/posting/post-transfer.js";
 import { reverseTransaction } from "../domain/reversal/reverse-transaction.js";
 import type { IdempotentWrite } from "./idempotent-write.js";
+import type { TransferGroupCommit } from "./transfer-group-commit.js";
 import {
   accountBalanceToWire,
   newTransactionFromWire,
@@ -60,6 +59,7 @@ export function postingHandlers(
   events: LedgerEventSink,
   write: IdempotentWrite,
   accounts: KeyedMutex,
+  transfers: TransferGroupCommit,
 ): Pick<ServiceImpl<typeof LedgerService>, PostingMethods> {
   return {
     async postTransaction(request, ctx) {
@@ -154,23 +154,9 @@ export function postingHandlers(
 
     async transfer(request, ctx) {
       const caller = callerOf(ctx);
+      // Holding the accounts' mutex while queued is what keeps a group's members disjoint.
       return accounts.run(accountKeys([request.fromAccountId, request.toAccountId]), () =>
-        write(
-          {
-            method: "Transfer",
-            requestSchema: TransferRequestSchema,
-            request,
-            responseSchema: TransferResponseSchema,
-            caller,
-          },
-          async (tx) => {
-            const posted = await postTransfer(tx, { caller, events }, request, "transfer");
-            return create(TransferResponseSchema, {
-              transaction: transactionToWire(posted.transaction),
-              balances: posted.balances.map(accountBalanceToWire),
-            });
-          },
-        ),
+        transfers.submit(caller, request),
       );
     },
 

@@ -40,11 +40,13 @@ export interface DecodedEnvelope {
 
 const AUDIT_EVENT_TYPE = "events.v1.AuditEvent";
 const utf8 = new TextDecoder("utf-8");
+const SHORT_STRING_BYTES = 64;
 
 /** A cursor over protobuf wire data. */
 class Reader {
   at: number;
-  private readonly view: DataView;
+  // Made on the first double only: an event opens a reader per sub-message and few hold a number.
+  private view: DataView | undefined;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -52,7 +54,6 @@ class Reader {
     readonly end = bytes.length,
   ) {
     this.at = from;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   done(): boolean {
@@ -99,11 +100,23 @@ class Reader {
 
   string(): string {
     const { from, to } = this.span();
+    // Most fields are short ASCII (ids, names, amounts): built from the bytes directly, they skip
+    // a call into TextDecoder and the subarray it needs.
+    if (to - from <= SHORT_STRING_BYTES) {
+      let text = "";
+      for (let i = from; i < to; i++) {
+        const byte = this.bytes[i]!;
+        if (byte >= 0x80) return utf8.decode(this.bytes.subarray(from, to));
+        text += String.fromCharCode(byte);
+      }
+      return text;
+    }
     return utf8.decode(this.bytes.subarray(from, to));
   }
 
   double(): number {
     if (this.at + 8 > this.end) throw new Error("truncated double");
+    this.view ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     const value = this.view.getFloat64(this.at, true);
     this.at += 8;
     return value;

@@ -37,9 +37,13 @@ const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
 const utf8 = new TextEncoder();
 
-/** A growing byte buffer with the few protobuf primitives a leaf needs. */
+/**
+ * A growing byte buffer with the few protobuf primitives a leaf needs.
+ * Sub-messages are written in place behind a length reserved in front, so a
+ * leaf costs one buffer, reused from leaf to leaf, and one copy out.
+ */
 class Writer {
-  bytes = new Uint8Array(512);
+  bytes = new Uint8Array(4096);
   length = 0;
 
   private room(extra: number): void {
@@ -80,12 +84,16 @@ class Writer {
     // At most three bytes per UTF-16 code unit.
     this.room(10 + value.length * 3);
     const start = this.length;
-    const { written } = utf8.encodeInto(value, this.bytes.subarray(start + 5));
-    // Room for the length was left as 5 bytes; move the text up against its real length.
-    const prefix = varintLength(written);
-    if (prefix !== 5) this.bytes.copyWithin(start + prefix, start + 5, start + 5 + written);
-    this.varint(written);
-    this.length = start + prefix + written;
+    // Leaf fields are mostly short ASCII (ids, names, JSON of amounts):
+    // copying the code units beats a call into TextEncoder for those.
+    let written = value.length < 128 ? asciiInto(value, this.bytes, start + 1) : -1;
+    if (written >= 0) {
+      this.bytes[start] = written;
+      this.length = start + 1 + written;
+      return;
+    }
+    written = utf8.encodeInto(value, this.bytes.subarray(start + 5)).written;
+    this.placeLength(start, written);
   }
 
   byteString(field: number, value: Uint8Array): void {
@@ -97,21 +105,47 @@ class Writer {
     this.length += value.length;
   }
 
-  message(field: number, body: Uint8Array): void {
+  /** A sub-message (always written, even when empty) whose fields `write` adds. */
+  message(field: number, write: (w: Writer) => void): void {
     this.tag(field, WIRE_LEN);
-    this.byteStringAlways(body);
+    this.room(5);
+    const start = this.length;
+    this.length += 5;
+    write(this);
+    this.placeLength(start, this.length - start - 5);
   }
 
-  private byteStringAlways(value: Uint8Array): void {
-    this.varint(value.length);
-    this.room(value.length);
-    this.bytes.set(value, this.length);
-    this.length += value.length;
+  /**
+   * `written` bytes were put at `start + 5`, room left for their length:
+   * writes the length, as short as it can be, and moves them up against it.
+   */
+  private placeLength(start: number, written: number): void {
+    const prefix = varintLength(written);
+    if (prefix !== 5) this.bytes.copyWithin(start + prefix, start + 5, start + 5 + written);
+    this.length = start;
+    this.varint(written);
+    this.length = start + prefix + written;
   }
 
-  finish(): Uint8Array {
-    return this.bytes.slice(0, this.length);
+  /** A copy of what was written, and the writer emptied for the next leaf. */
+  take(): Uint8Array {
+    const bytes = this.bytes.slice(0, this.length);
+    this.length = 0;
+    return bytes;
   }
+}
+
+/**
+ * Copies `value` to `bytes` from `at` when it is all ASCII, which is then
+ * its UTF-8 encoding, and returns its length; -1 when it is not.
+ */
+function asciiInto(value: string, bytes: Uint8Array, at: number): number {
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit >= 0x80) return -1;
+    bytes[at + i] = unit;
+  }
+  return value.length;
 }
 
 function varintLength(value: number): number {
@@ -120,8 +154,7 @@ function varintLength(value: number): number {
   return n;
 }
 
-function timestamp(t: TimestampFields): Uint8Array {
-  const w = new Writer();
+function timestamp(w: Writer, t: TimestampFields): void {
   if (t.seconds !== 0n) {
     w.tag(1, WIRE_VARINT);
     w.varint64(t.seconds);
@@ -130,8 +163,10 @@ function timestamp(t: TimestampFields): Uint8Array {
     w.tag(2, WIRE_VARINT);
     w.varint64(BigInt(t.nanos));
   }
-  return w.finish();
 }
+
+// One writer for every leaf: the encoder is synchronous, so leaves never interleave.
+const writer = new Writer();
 
 /** The canonical bytes of a leaf. */
 export function encodeLeaf(leaf: LeafFields): Uint8Array {
@@ -143,37 +178,44 @@ export function encodeLeaf(leaf: LeafFields): Uint8Array {
  * encoded before the sequencer numbers the entry. `withSequence` completes it.
  */
 export function encodeLeafBody(leaf: Omit<LeafFields, "sequence">): Uint8Array {
-  const w = new Writer();
+  const w = writer;
+  w.length = 0;
   w.string(2, leaf.eventId);
   w.string(3, leaf.service);
   w.string(4, leaf.action);
   w.string(5, leaf.objectType);
   w.string(6, leaf.objectId);
-  const actor = new Writer();
-  actor.string(1, leaf.actor.principalId);
-  actor.string(2, leaf.actor.principalRole);
-  actor.string(3, leaf.actor.actingDeviceId);
-  actor.byteString(4, leaf.actor.ipRef);
-  actor.byteString(5, leaf.actor.userAgentRef);
-  w.message(7, actor.finish());
+  const { actor } = leaf;
+  w.message(7, () => {
+    w.string(1, actor.principalId);
+    w.string(2, actor.principalRole);
+    w.string(3, actor.actingDeviceId);
+    w.byteString(4, actor.ipRef);
+    w.byteString(5, actor.userAgentRef);
+  });
   w.string(8, leaf.beforeJson);
   w.string(9, leaf.afterJson);
   w.string(10, leaf.reason);
   w.string(11, leaf.approvalReference);
-  w.message(12, timestamp(leaf.occurredAt));
-  w.message(13, timestamp(leaf.recordedAt));
+  w.message(12, () => timestamp(w, leaf.occurredAt));
+  w.message(13, () => timestamp(w, leaf.recordedAt));
   w.string(14, leaf.correlationId);
-  return w.finish();
+  return w.take();
 }
 
 /** The leaf of `body` at `sequence`: field 1 in front (left out for 0, as proto3 does). */
 export function withSequence(sequence: number, body: Uint8Array): Uint8Array {
   if (sequence === 0) return body;
-  const w = new Writer();
-  w.tag(1, WIRE_VARINT);
-  w.varint(sequence);
-  const leaf = new Uint8Array(w.length + body.length);
-  leaf.set(w.bytes.subarray(0, w.length));
-  leaf.set(body, w.length);
+  const prefix = 1 + varintLength(sequence);
+  const leaf = new Uint8Array(prefix + body.length);
+  leaf[0] = 1 * 8 + WIRE_VARINT;
+  let at = 1;
+  let v = sequence;
+  while (v >= 0x80) {
+    leaf[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  leaf[at] = v;
+  leaf.set(body, prefix);
   return leaf;
 }

@@ -40,21 +40,9 @@ export function personalValuesOf(
   return values;
 }
 
-/** A copy of `value` with every customer reference replaced by `replace(reference)`. */
-export function replaceCustomerReferences(
-  value: JsonValue,
-  replace: (reference: string) => string,
-): JsonValue {
-  if (Array.isArray(value)) return value.map((item) => replaceCustomerReferences(item, replace));
-  if (value === null || typeof value !== "object") return value;
-  const copy: JsonObject = {};
-  for (const [key, item] of Object.entries(value)) {
-    copy[key] =
-      CUSTOMER_REFERENCE_KEYS.has(key) && typeof item === "string" && item !== ""
-        ? replace(item)
-        : replaceCustomerReferences(item as JsonValue, replace);
-  }
-  return copy;
+/** The customer reference a member of a before/after object holds, if it is one. */
+export function customerReferenceIn(key: string, value: JsonValue): string | undefined {
+  return CUSTOMER_REFERENCE_KEYS.has(key) && typeof value === "string" && value !== "" ? value : undefined;
 }
 
 function visitCustomerReferences(value: JsonValue, visit: (reference: string) => void): void {
@@ -62,7 +50,8 @@ function visitCustomerReferences(value: JsonValue, visit: (reference: string) =>
     for (const item of value) visitCustomerReferences(item, visit);
   } else if (value !== null && typeof value === "object") {
     for (const [key, item] of Object.entries(value)) {
-      if (CUSTOMER_REFERENCE_KEYS.has(key) && typeof item === "string" && item !== "") visit(item);
+      const reference = customerReferenceIn(key, item as JsonValue);
+      if (reference !== undefined) visit(reference);
       else visitCustomerReferences(item as JsonValue, visit);
     }
   }
