@@ -274,7 +274,10 @@ const BATCH_FETCH_BYTES_PER_PARTITION = 4 * 1024 * 1024;
 /**
  * A batch fetch is answered once this much is waiting, or after
  * BATCH_FETCH_MAX_WAIT_MS: the longest a message waits for company, and
- * (idle) how often the consumer polls.
+ * (idle) how often the consumer polls. The refund bench measured 10 ms as
+ * the better trade (it halved the broker's CPU per refund; 25 ms saved a
+ * little more CPU but lost more in latency). KAFKA_BATCH_MIN_BYTES and
+ * KAFKA_BATCH_MAX_WAIT_MS override them for such measurements.
  */
 const BATCH_FETCH_MIN_BYTES = Number(process.env["KAFKA_BATCH_MIN_BYTES"] ?? 64 * 1024);
 const BATCH_FETCH_MAX_WAIT_MS = Number(process.env["KAFKA_BATCH_MAX_WAIT_MS"] ?? 10);
