@@ -221,7 +221,7 @@ describe("a loyalty refusal", () => {
     const [cancellation] = await platform.reversalsOf(cancelled!.id);
     expect(cancellation).toMatchObject({ amount: "3000", reversed: "0" });
     const audit = (await platform.auditTrail("ledger", cancellation!.id)).find(
-      (e) => e.action === "transaction.reversed",
+      (e) => e.action === "transaction.reversal_cancelled",
     );
     expect(audit).toMatchObject({ correlationId: cancelled!.id, actor: { principalId: "refunds-saga" } });
     expect(audit!.reason).not.toBe("");

@@ -106,6 +106,11 @@ describe("runIdempotent", () => {
     );
     expect(await reasonOf(refusal)).toBe("IDEMPOTENCY_KEY_REUSED");
     expect(await effectsLabelled("reused")).toBe(1);
+    // A refusal by the effect does not hide the reuse: the caller learns the key is spent.
+    const refusedReuse = runIdempotent(serializable, call("k-reused", "audit"), async () => {
+      throw new DomainError("BUDGET_SPENT", "no budget left");
+    });
+    expect(await reasonOf(refusedReuse)).toBe("IDEMPOTENCY_KEY_REUSED");
   });
 
   it("stores nothing for a refused first call, so the caller may retry", async () => {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code } from "@connectrpc/connect";
-import { sql } from "@money/db";
+import { inTransaction, sql } from "@money/db";
 import { AccountType, Direction, TransactionKind, TransactionStatus } from "@money/proto/ledger/v1/ledger_pb";
+import { cancelReversal, type CancelReversalInput } from "../src/domain/reversal/cancel-reversal.js";
+import { OutboxEventSink } from "../src/events/outbox-event-sink.js";
 import { expectRefusal, key, leg, LedgerHarness } from "./support/ledger-harness.js";
 
 let ledger: LedgerHarness;
@@ -240,5 +242,94 @@ describe("ReverseTransaction", () => {
         reverses_transaction_id: original.id,
       },
     ]);
+  });
+});
+
+// Cancelling a reversal is the refund saga's compensation; its participant calls the use case directly.
+describe("cancelReversal", () => {
+  const cancel = (input: CancelReversalInput) =>
+    inTransaction(ledger.service.deps.pool, (tx) =>
+      cancelReversal(
+        tx,
+        {
+          caller: { principalId: "refunds-saga", role: "service", requestId: "test" },
+          events: new OutboxEventSink(ledger.service.deps.audit),
+        },
+        input,
+      ),
+    );
+  const reasonOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => "not refused",
+      (error: { reason?: string }) => error.reason,
+    );
+
+  it("puts the money back, makes the original refundable again, and tells the topic under the original's key", async () => {
+    const { customer, merchant, original } = await payment("30.00");
+    const { reversal } = await ledger.as("service", "refunds-saga").reverseTransaction({
+      idempotencyKey: key(),
+      transactionId: original.id,
+      amount: "30.00",
+      reason: "refund R-9",
+    });
+    const { cancellation, original: after } = await cancel({
+      transactionId: original.id,
+      reversalTransactionId: reversal!.id,
+      reason: "loyalty refused the refund",
+    });
+    expect(after.reversedMinor).toBe(0n);
+    expect(cancellation.reversesTransactionId).toBe(reversal!.id);
+    expect(await posted(customer.id)).toBe("70.00");
+    expect(await posted(merchant.id)).toBe("30.00");
+    const event = await ledger.admin.one(sql.unsafe`
+      SELECT event_type, message_key FROM ledger.outbox WHERE topic = 'ledger.transactions' ORDER BY id DESC LIMIT 1`);
+    expect(event).toEqual({ event_type: "ledger.v1.ReversalCancelled", message_key: original.id });
+    // The whole amount can be refunded again.
+    const { original: refundedAgain } = await ledger.as("service", "refunds-saga").reverseTransaction({
+      idempotencyKey: key(),
+      transactionId: original.id,
+      reason: "refund R-10",
+    });
+    expect(refundedAgain?.reversedAmount).toBe("30.00");
+    await ledger.expectBooksBalance();
+  });
+
+  it("refuses to cancel a cancellation, or a reversal of another transaction, and writes nothing", async () => {
+    const { original } = await payment("5.00");
+    const other = await payment("5.00");
+    const { reversal } = await ledger.as("service", "refunds-saga").reverseTransaction({
+      idempotencyKey: key(),
+      transactionId: original.id,
+      reason: "refund R-11",
+    });
+    const { cancellation } = await cancel({
+      transactionId: original.id,
+      reversalTransactionId: reversal!.id,
+      reason: "compensate",
+    });
+    const before = await ledger.footprint();
+    expect(
+      await reasonOf(
+        cancel({ transactionId: reversal!.id, reversalTransactionId: cancellation.id, reason: "again" }),
+      ),
+    ).toBe("NOT_REVERSIBLE");
+    expect(
+      await reasonOf(
+        cancel({ transactionId: other.original.id, reversalTransactionId: reversal!.id, reason: "x" }),
+      ),
+    ).toBe("NOT_REVERSIBLE");
+    expect(
+      await reasonOf(
+        cancel({
+          transactionId: "00000000-0000-4000-8000-000000000000",
+          reversalTransactionId: reversal!.id,
+          reason: "x",
+        }),
+      ),
+    ).toBe("TRANSACTION_NOT_FOUND");
+    expect(
+      await reasonOf(cancel({ transactionId: original.id, reversalTransactionId: reversal!.id, reason: "" })),
+    ).toBe("REASON_REQUIRED");
+    expect(await ledger.footprint()).toEqual(before);
   });
 });

@@ -49,6 +49,7 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
         deps,
         callers: new Callers(pool, deps),
         deviceTokens: new DeviceTokens(env),
+        log,
       });
       let refundParticipant: { stop(): Promise<void> } | undefined;
       return {

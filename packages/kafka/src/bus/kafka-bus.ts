@@ -116,9 +116,13 @@ export class KafkaBus implements EventBus {
     const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     // Bigger fetches than the default 1 MB per partition: a batch consumer
     // pays its per-batch costs (a transaction, say) less often.
+    // And a fetch the broker holds back a moment to fill: under load a batch
+    // then carries the messages of several producers' commits, not one.
     const consumer = this.kafka.consumer({
       ...consumerConfig(options.groupId),
       maxBytesPerPartition: BATCH_FETCH_BYTES_PER_PARTITION,
+      minBytes: BATCH_FETCH_MIN_BYTES,
+      maxWaitTimeInMs: BATCH_FETCH_MAX_WAIT_MS,
     });
     // Where the consumer's own records say each assigned partition resumes.
     // Every join (a rebalance) asks again, since another member may have
@@ -267,6 +271,16 @@ interface Resume {
 /** Longest pause between two deliveries of a batch whose handler keeps failing. */
 const BATCH_RETRY_MAX_MS = 5_000;
 const BATCH_FETCH_BYTES_PER_PARTITION = 4 * 1024 * 1024;
+/**
+ * A batch fetch is answered once this much is waiting, or after
+ * BATCH_FETCH_MAX_WAIT_MS: the longest a message waits for company, and
+ * (idle) how often the consumer polls. The refund bench measured 10 ms as
+ * the better trade (it halved the broker's CPU per refund; 25 ms saved a
+ * little more CPU but lost more in latency). KAFKA_BATCH_MIN_BYTES and
+ * KAFKA_BATCH_MAX_WAIT_MS override them for such measurements.
+ */
+const BATCH_FETCH_MIN_BYTES = Number(process.env["KAFKA_BATCH_MIN_BYTES"] ?? 64 * 1024);
+const BATCH_FETCH_MAX_WAIT_MS = Number(process.env["KAFKA_BATCH_MAX_WAIT_MS"] ?? 10);
 
 function consumerConfig(groupId: string) {
   return {

@@ -8,6 +8,12 @@ export type LedgerEvent =
   | { type: "pending_created"; transaction: TransactionRecord }
   | { type: "pending_voided"; transaction: TransactionRecord }
   | { type: "transaction_reversed"; reversal: TransactionRecord; original: TransactionRecord }
+  | {
+      type: "reversal_cancelled";
+      cancellation: TransactionRecord;
+      cancelled: TransactionRecord;
+      original: TransactionRecord;
+    }
   | { type: "status_changed"; change: StatusChangeRecord };
 
 /** An event with the time it became true. */

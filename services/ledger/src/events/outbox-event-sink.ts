@@ -6,6 +6,7 @@ import {
   PendingCreatedSchema,
   PendingVoidedSchema,
   TransactionPostedSchema,
+  ReversalCancelledSchema,
   TransactionReversedSchema,
   TransactionStatusChangedSchema,
 } from "@money/proto/ledger/v1/ledger_pb";
@@ -70,6 +71,17 @@ function factOf(event: StampedEvent): NewEvent<DescMessage> {
           originalReversedAmount: formatAmount(event.original.reversedMinor, event.original.currency!),
         }),
       );
+    case "reversal_cancelled":
+      return fact(
+        event,
+        event.original.id,
+        create(ReversalCancelledSchema, {
+          cancellation: transactionToWire(event.cancellation),
+          cancelledReversalId: event.cancelled.id,
+          originalTransactionId: event.original.id,
+          originalReversedAmount: formatAmount(event.original.reversedMinor, event.original.currency!),
+        }),
+      );
     case "status_changed":
       return fact(
         event,
@@ -87,6 +99,7 @@ const SCHEMAS: Record<StampedEvent["type"], DescMessage> = {
   pending_created: PendingCreatedSchema,
   pending_voided: PendingVoidedSchema,
   transaction_reversed: TransactionReversedSchema,
+  reversal_cancelled: ReversalCancelledSchema,
   status_changed: TransactionStatusChangedSchema,
 };
 
@@ -119,6 +132,17 @@ function auditOf(event: StampedEvent): Omit<AuditEntry, "actor" | "objectType"> 
       return about("transaction.pending_voided", event.transaction);
     case "transaction_reversed":
       return { ...about("transaction.reversed", event.reversal), correlationId: event.original.id };
+    case "reversal_cancelled":
+      return {
+        ...about("transaction.reversal_cancelled", event.cancellation),
+        // The original's reversed total comes down: the trail shows by how much, and to what.
+        after: {
+          ...transactionAuditView(event.cancellation),
+          original_transaction_id: event.original.id,
+          original_reversed_amount: formatAmount(event.original.reversedMinor, event.original.currency!),
+        },
+        correlationId: event.cancelled.id,
+      };
     case "status_changed":
       return {
         action: "transaction.status_changed",

@@ -3,6 +3,7 @@ import type { Card } from "../domain/cards/card.js";
 import type { Store } from "../domain/stores/store.js";
 import type { LoyaltyTransaction } from "../domain/transactions/loyalty-transaction.js";
 import { toCard, type CardRow } from "./cards-table.js";
+import type { OpenLotSums } from "../domain/points/points-lots.js";
 import type { NewLot } from "./lots-table.js";
 import { toStore } from "./stores-table.js";
 
@@ -21,6 +22,20 @@ export interface BatchLookup {
   programVersion: bigint | null;
   /** Some lot of the card expires by the horizon (see lockCardForPosting). */
   lotsDueBy: boolean;
+  /**
+   * Some lot of the card unlocks by the horizon, or leaves "expiring soon"
+   * within a minute of it: `lots` could be out of date by the time the
+   * transaction commits.
+   */
+  lotBoundaryNear: boolean;
+  /**
+   * The card's row changed between the statement's snapshot and its lock (a
+   * transaction that held the lock committed meanwhile): `lots` and
+   * `lotsDueBy`, read from the snapshot, may miss that transaction's lots.
+   */
+  changedSinceSnapshot: boolean;
+  /** The card's open lots at `at`, as sumOpenLots counts them (horizon of "expiring soon" from the program). */
+  lots: OpenLotSums;
   /** The terminal's device with its store; null when there is no such device. */
   device: { id: string; merchantId: string; revoked: boolean; store: Store } | null;
   staff: { id: string; merchantId: string; pinVersion: number; pinLockedUntil: Date | null } | null;
@@ -28,14 +43,17 @@ export interface BatchLookup {
 
 /**
  * For each posting, in the order given: its card row locked (all cards in
- * id order, so two batches cannot deadlock), the program's version, whether
- * lots are due, the device and its store, the staff member, and for an earn
- * whether its order earned already. The device and staff rows are read in
- * the posting's own transaction: a revocation or PIN lock committed before
- * this statement is seen. Earns first take their orders' advisory locks
- * (the lock lockCardForPosting takes), in one fixed order and before any
- * card lock; whether an order earned already is left to the ledger's
- * unique index, in writeBatch.
+ * id order, so two batches cannot deadlock), the program's version, the
+ * card's open-lot sums at `at` and whether lots are due or near a boundary,
+ * the device and its store, the staff member. The device and staff rows
+ * are read in the posting's own transaction: a revocation or PIN lock
+ * committed before this statement is seen. Earns first take their orders'
+ * advisory locks (the lock lockCardForPosting takes), in one fixed order
+ * and before any card lock; whether an order earned already is left to the
+ * ledger's unique index, in writeBatch. Under READ COMMITTED the lots are
+ * read from the statement's snapshot, taken before the locks: a card whose
+ * row changed meanwhile says so (changedSinceSnapshot), and its posting
+ * must not trust them.
  */
 export async function lookUpBatch(
   db: CommonQueryMethods,
@@ -46,6 +64,7 @@ export async function lookUpBatch(
     /** An earn's order, under the merchant of the terminal's token: its advisory lock is taken first. */
     order: { merchantId: string; orderReference: string } | null;
   }[],
+  at: Date,
   horizon: Date,
 ): Promise<BatchLookup[]> {
   const items = postings.map((p, n) => ({
@@ -66,22 +85,42 @@ export async function lookUpBatch(
     ), locked AS MATERIALIZED (
       -- The uncorrelated count runs first (an InitPlan): the order locks are
       -- taken before any card lock, as the one-posting path takes them.
-      SELECT c.* FROM cards c
+      SELECT c.*, c.xmin AS locked_xmin FROM cards c
       WHERE c.id IN (SELECT card_id FROM item) AND (SELECT count(*) FROM order_locks) >= 0
       ORDER BY c.id
       FOR UPDATE
     )
     SELECT i.n, c.*, p.version AS program_version,
-           EXISTS (
-             SELECT FROM points_lots l
-             WHERE l.card_id = c.id AND l.remaining_points > 0 AND l.expires_at <= ${sql.timestamp(horizon)}
-           ) AS lots_due_by,
+           (SELECT snapshot.xmin FROM cards snapshot WHERE snapshot.id = c.id) IS DISTINCT FROM c.locked_xmin
+             AS changed_since_snapshot,
+           lots.*,
            d.id AS device_id, d.merchant_id AS device_merchant_id, d.revoked_at IS NOT NULL AS device_revoked,
            d.store_id, s.name AS store_name, s.time_zone, s.points_per_unit_override, s.created_at AS store_created_at,
            st.id AS staff_id, st.merchant_id AS staff_merchant_id, st.pin_version, st.pin_locked_until
     FROM item i
     LEFT JOIN locked c ON c.id = i.card_id
     LEFT JOIN programs p ON p.merchant_id = c.merchant_id
+    CROSS JOIN LATERAL (
+      SELECT ${sql.timestamp(at)} + p.expiring_soon_days * interval '86400 seconds' AS soon_until
+    ) soon
+    LEFT JOIN LATERAL (
+      SELECT coalesce(sum(l.remaining_points) FILTER (
+               WHERE l.available_at <= ${sql.timestamp(at)}
+                 AND (l.expires_at IS NULL OR l.expires_at > ${sql.timestamp(at)})), 0) AS unlocked,
+             coalesce(sum(l.remaining_points) FILTER (
+               WHERE l.available_at > ${sql.timestamp(at)}
+                 AND (l.expires_at IS NULL OR l.expires_at > ${sql.timestamp(at)})), 0) AS locked,
+             coalesce(sum(l.remaining_points) FILTER (
+               WHERE l.expires_at > ${sql.timestamp(at)} AND l.expires_at <= soon.soon_until), 0) AS expiring,
+             coalesce(bool_or(l.expires_at <= ${sql.timestamp(horizon)}), false) AS lots_due_by,
+             coalesce(bool_or(
+               l.available_at > ${sql.timestamp(at)} AND l.available_at <= ${sql.timestamp(horizon)}
+               OR l.expires_at > soon.soon_until
+                  AND l.expires_at <= soon.soon_until + (${sql.timestamp(horizon)} - ${sql.timestamp(at)})
+             ), false) AS lot_boundary_near
+      FROM points_lots l
+      WHERE l.card_id = c.id AND l.remaining_points > 0
+    ) lots ON true
     LEFT JOIN devices d ON d.id = i.device_id
     LEFT JOIN stores s ON s.id = d.store_id
     LEFT JOIN staff_members st ON st.id = i.staff_id
@@ -90,7 +129,12 @@ export async function lookUpBatch(
   return rows.map((row) => {
     const r = row as unknown as CardRow & {
       program_version: string | null;
-      lots_due_by: boolean;
+      changed_since_snapshot: boolean;
+      unlocked: string | null;
+      locked: string | null;
+      expiring: string | null;
+      lots_due_by: boolean | null;
+      lot_boundary_near: boolean | null;
       device_id: string | null;
       device_merchant_id: string;
       device_revoked: boolean;
@@ -107,7 +151,14 @@ export async function lookUpBatch(
     return {
       card: r.id === null ? null : toCard(r),
       programVersion: r.program_version === null ? null : BigInt(r.program_version),
-      lotsDueBy: r.lots_due_by,
+      lotsDueBy: r.lots_due_by ?? false,
+      lotBoundaryNear: r.lot_boundary_near ?? false,
+      changedSinceSnapshot: r.changed_since_snapshot,
+      lots: {
+        unlocked: BigInt(r.unlocked ?? "0"),
+        locked: BigInt(r.locked ?? "0"),
+        expiringSoon: BigInt(r.expiring ?? "0"),
+      },
       device:
         r.device_id === null
           ? null
@@ -135,36 +186,6 @@ export async function lookUpBatch(
             },
     };
   });
-}
-
-/** sumOpenLots for several cards at one instant, each with its own horizon of "expiring soon". */
-export async function sumOpenLotsOfCards(
-  db: CommonQueryMethods,
-  cards: readonly { cardId: string; soonUntil: Date }[],
-  at: Date,
-): Promise<Map<string, { unlocked: bigint; locked: bigint; expiringSoon: bigint }>> {
-  const sums = new Map<string, { unlocked: bigint; locked: bigint; expiringSoon: bigint }>();
-  if (cards.length === 0) return sums;
-  const rows = await db.any(sql.unsafe`
-    SELECT i.card_id,
-           coalesce(sum(l.remaining_points) FILTER (WHERE l.available_at <= ${sql.timestamp(at)}), 0) AS unlocked,
-           coalesce(sum(l.remaining_points) FILTER (WHERE l.available_at > ${sql.timestamp(at)}), 0) AS locked,
-           coalesce(sum(l.remaining_points) FILTER (WHERE l.expires_at <= i.soon_until), 0) AS expiring
-    FROM jsonb_to_recordset(${json(cards.map((c) => ({ card_id: c.cardId, soon_until: iso(c.soonUntil) })))})
-      AS i(card_id uuid, soon_until timestamptz)
-    LEFT JOIN points_lots l
-      ON l.card_id = i.card_id AND l.remaining_points > 0
-     AND (l.expires_at IS NULL OR l.expires_at > ${sql.timestamp(at)})
-    GROUP BY i.card_id
-  `);
-  for (const row of rows) {
-    sums.set(row["card_id"] as string, {
-      unlocked: BigInt(row["unlocked"] as string),
-      locked: BigInt(row["locked"] as string),
-      expiringSoon: BigInt(row["expiring"] as string),
-    });
-  }
-  return sums;
 }
 
 export interface BatchWrites {

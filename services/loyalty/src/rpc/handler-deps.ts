@@ -1,4 +1,5 @@
 import type { DatabasePool } from "@money/db";
+import type { Logger } from "@money/rpc";
 import type { LoyaltyDeps } from "../domain/loyalty-deps.js";
 import type { VerifiedPinCache } from "../domain/staff/pin-hash.js";
 import type { Callers } from "./callers.js";
@@ -10,4 +11,5 @@ export interface HandlerDeps {
   deps: LoyaltyDeps & { pins: VerifiedPinCache };
   callers: Callers;
   deviceTokens: DeviceTokens;
+  log: Logger;
 }

@@ -79,9 +79,10 @@ export function postingHandlers({
   pool,
   deps,
   callers,
+  log,
 }: HandlerDeps): Pick<ServiceImpl<typeof LoyaltyService>, PostingMethods> {
   // EarnPoints and AddStamp from terminals, the busy calls, are group-committed.
-  const groupCommit = new PostingGroupCommit(pool, deps);
+  const groupCommit = new PostingGroupCommit(pool, deps, { log });
   return {
     async addStamp(req, ctx) {
       const call = {

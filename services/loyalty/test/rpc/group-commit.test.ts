@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { sql } from "@money/db";
+import { PointsExpiry } from "@money/proto/loyalty/v1/loyalty_pb";
 import { key, LoyaltyHarness, type LoyaltyClient, type Merchant } from "../support/loyalty-harness.js";
 
 // Terminals' EarnPoints and AddStamp calls that arrive together share one
@@ -125,4 +126,38 @@ it("replays a key already used, from inside a batch, and refuses it for another 
   expect(again.transaction?.id).toBe(first.transaction?.id);
   expect(other).toBe("AlreadyExists:IDEMPOTENCY_KEY_REUSED");
   expect((await h.card(m, card.id)).points?.balance).toBe(7n);
+});
+
+it("replies to batched earns with the card's open lots as GetCard counts them: unlocked, locked, expiring soon", async () => {
+  const lots = await h.merchant({
+    minimumSpend: "",
+    pointsLockDays: 14,
+    pointsExpiry: PointsExpiry.AFTER_EARNING,
+    pointsExpiryDays: 40,
+    expiringSoonDays: 30,
+  });
+  const card = await h.enroll(lots);
+  await h.earn(lots, card.id, "5.00");
+  // The first lot is out of its return window and within 30 days of expiry; the new ones are neither.
+  h.clock.advanceDays(15);
+  const responses = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => h.earn(lots, card.id, `${i + 1}.00`)),
+  );
+  for (const r of responses) {
+    const points = r.card!.points!;
+    expect(points.available + points.locked).toBe(points.balance);
+    expect(points.available).toBe(5n);
+    expect(points.expiringSoon).toBe(5n);
+    expect(points.balance).toBe(r.transaction!.pointsBalanceAfter);
+  }
+  const last = responses.reduce((a, b) =>
+    a.transaction!.pointsBalanceAfter > b.transaction!.pointsBalanceAfter ? a : b,
+  );
+  const now = (await h.card(lots, card.id)).points!;
+  expect({ ...last.card!.points!, expiringSoonUntil: undefined }).toEqual({
+    ...now,
+    expiringSoonUntil: undefined,
+  });
+  expect(now).toMatchObject({ balance: 41n, available: 5n, locked: 36n, expiringSoon: 5n });
+  await h.expectLotsAddUp(card.id);
 });

@@ -1,6 +1,8 @@
 import { sql, type CommonQueryMethods } from "@money/db";
 import { findCurrency } from "@money/money";
 import type { ReasonCode, RefundRecord, RefundStatus } from "../domain/refund.js";
+import type { StepRecord } from "../domain/saga/saga-definition.js";
+import { stepOfJson, STEP_ORDER } from "./saga-steps-table.js";
 
 interface RefundRow {
   id: string;
@@ -75,16 +77,82 @@ export async function insertRefund(db: CommonQueryMethods, r: RefundRecord): Pro
   `);
 }
 
-/** Writes every field that may change after the refund was requested. */
-export async function updateRefund(db: CommonQueryMethods, r: RefundRecord): Promise<void> {
+/** Writes every field that may change after the refunds were requested, in one statement. */
+export async function updateRefunds(db: CommonQueryMethods, list: readonly RefundRecord[]): Promise<void> {
+  if (list.length === 0) return;
   await db.query(sql.unsafe`
-    UPDATE refunds SET status = ${r.status}, approval_expires_at = ${ts(r.approvalExpiresAt)},
-      saga_phase = ${r.sagaPhase}, current_step = ${r.currentStep},
-      reversal_transaction_id = ${r.reversalTransactionId}, points_reversed = ${r.pointsReversed.toString()},
-      points_shortfall = ${r.pointsShortfall.toString()}, failure_reason = ${r.failureReason},
-      failure_message = ${r.failureMessage}, updated_at = ${ts(r.updatedAt)}, completed_at = ${ts(r.completedAt)}
-    WHERE id = ${r.id}
+    UPDATE refunds SET status = u.status, approval_expires_at = u.approval_expires_at,
+      saga_phase = u.saga_phase, current_step = u.current_step,
+      reversal_transaction_id = u.reversal_transaction_id, points_reversed = u.points_reversed,
+      points_shortfall = u.points_shortfall, failure_reason = u.failure_reason,
+      failure_message = u.failure_message, updated_at = u.updated_at, completed_at = u.completed_at
+    FROM ${sql.unnest(
+      list.map((r) => [
+        r.id,
+        r.status,
+        ts(r.approvalExpiresAt),
+        r.sagaPhase,
+        r.currentStep,
+        r.reversalTransactionId,
+        r.pointsReversed.toString(),
+        r.pointsShortfall.toString(),
+        r.failureReason,
+        r.failureMessage,
+        ts(r.updatedAt),
+        ts(r.completedAt),
+      ]),
+      [
+        "uuid",
+        "text",
+        "timestamptz",
+        "text",
+        "text",
+        "uuid",
+        "int8",
+        "int8",
+        "text",
+        "text",
+        "timestamptz",
+        "timestamptz",
+      ],
+    )} AS u(id, status, approval_expires_at, saga_phase, current_step, reversal_transaction_id, points_reversed,
+            points_shortfall, failure_reason, failure_message, updated_at, completed_at)
+    WHERE refunds.id = u.id
   `);
+}
+
+/** A refund with its saga's steps, forward steps first, each in the order it runs. */
+export interface SagaRecord {
+  refund: RefundRecord;
+  steps: StepRecord[];
+}
+
+/**
+ * The refunds with their steps, in one statement, locked in id order (so two
+ * batches locking overlapping sets cannot deadlock) until the caller's
+ * transaction ends; with `skipLocked` a row another transaction holds is
+ * left out. Ids with no refund are missing from the map.
+ */
+export async function lockSagas(
+  db: CommonQueryMethods,
+  ids: readonly string[],
+  { skipLocked = false } = {},
+): Promise<Map<string, SagaRecord>> {
+  if (ids.length === 0) return new Map();
+  const lock = skipLocked ? sql.fragment`FOR UPDATE OF r SKIP LOCKED` : sql.fragment`FOR UPDATE OF r`;
+  const rows = await db.any(sql.unsafe`
+    SELECT r.*, (SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.compensation,
+                   array_position(${sql.array(STEP_ORDER, "text")}, s.step)), '[]')
+                 FROM saga_steps s WHERE s.refund_id = r.id) AS saga_steps
+    FROM refunds r WHERE r.id = ANY(${sql.array(ids, "uuid")}) ORDER BY r.id ${lock}
+  `);
+  return new Map(
+    rows.map((row) => {
+      const refund = toRefund(row as unknown as RefundRow);
+      const steps = (row["saga_steps"] as Record<string, unknown>[]).map(stepOfJson);
+      return [refund.id, { refund, steps }];
+    }),
+  );
 }
 
 /**

@@ -32,22 +32,48 @@ function toStep(row: StepRow): StepRecord {
   };
 }
 
+/** The order steps run in, forward steps first. */
+export const STEP_ORDER: readonly SagaStepName[] = [
+  "mark_refund_processing",
+  "reverse_ledger_transaction",
+  "reverse_loyalty_points",
+  "complete_ledger_refund",
+  "cancel_ledger_reversal",
+  "restore_settled",
+];
+
+/** A step row as `to_jsonb` renders it (timestamps as text). */
+export function stepOfJson(json: Record<string, unknown>): StepRecord {
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
+  const row = json as unknown as StepRow;
+  return toStep({
+    ...row,
+    deadline_at: date(json["deadline_at"]),
+    next_attempt_at: date(json["next_attempt_at"]),
+    started_at: date(json["started_at"]),
+    completed_at: date(json["completed_at"]),
+  });
+}
+
 const ts = (date: Date | null) => (date === null ? null : date.toISOString());
 
-/** Inserts or rewrites the given steps of one refund, in one statement. */
+/**
+ * Inserts or rewrites the given steps of any number of refunds, in one
+ * statement; each (refund, step) at most once.
+ */
 export async function saveSteps(
   db: CommonQueryMethods,
-  refundId: string,
-  steps: readonly StepRecord[],
+  steps: readonly { refundId: string; step: StepRecord }[],
 ): Promise<void> {
   if (steps.length === 0) return;
   await db.query(sql.unsafe`
     INSERT INTO saga_steps (refund_id, step, compensation, status, attempts, attempts_since_retry, last_error,
       deadline_at, next_attempt_at, started_at, completed_at, result)
-    SELECT ${refundId}::uuid, step, compensation, status, attempts, attempts_since_retry, last_error, deadline_at,
+    SELECT refund_id, step, compensation, status, attempts, attempts_since_retry, last_error, deadline_at,
       next_attempt_at, started_at, completed_at, result
     FROM ${sql.unnest(
-      steps.map((s) => [
+      steps.map(({ refundId, step: s }) => [
+        refundId,
         s.step,
         s.compensation,
         s.status,
@@ -61,6 +87,7 @@ export async function saveSteps(
         JSON.stringify(s.result),
       ]),
       [
+        "uuid",
         "text",
         "bool",
         "text",
@@ -73,7 +100,7 @@ export async function saveSteps(
         "timestamptz",
         "jsonb",
       ],
-    )} AS s(step, compensation, status, attempts, attempts_since_retry, last_error, deadline_at, next_attempt_at,
+    )} AS s(refund_id, step, compensation, status, attempts, attempts_since_retry, last_error, deadline_at, next_attempt_at,
             started_at, completed_at, result)
     ON CONFLICT (refund_id, step) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
       attempts_since_retry = excluded.attempts_since_retry, last_error = excluded.last_error,
@@ -86,8 +113,7 @@ export async function saveSteps(
 export async function listSteps(db: CommonQueryMethods, refundId: string): Promise<StepRecord[]> {
   const rows = await db.any(sql.unsafe`
     SELECT * FROM saga_steps WHERE refund_id = ${refundId}
-    ORDER BY compensation, array_position(ARRAY['mark_refund_processing', 'reverse_ledger_transaction',
-      'reverse_loyalty_points', 'complete_ledger_refund', 'cancel_ledger_reversal', 'restore_settled'], step)
+    ORDER BY compensation, array_position(${sql.array(STEP_ORDER, "text")}, step)
   `);
   return (rows as unknown as StepRow[]).map(toStep);
 }

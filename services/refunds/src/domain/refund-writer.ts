@@ -1,7 +1,7 @@
 import type { DatabaseTransactionConnection } from "@money/db";
 import type { Actor } from "@money/kafka";
 import { releaseOriginal } from "../db/originals-table.js";
-import { insertRefund, updateRefund } from "../db/refunds-table.js";
+import { insertRefund, updateRefunds } from "../db/refunds-table.js";
 import { saveSteps } from "../db/saga-steps-table.js";
 import { insertTransitions } from "../db/transitions-table.js";
 import {
@@ -91,8 +91,11 @@ export class RefundWriter {
 
   async commit(tx: DatabaseTransactionConnection): Promise<void> {
     for (const refund of this.created.values()) await insertRefund(tx, refund);
-    for (const refund of this.updated.values()) await updateRefund(tx, refund);
-    for (const [refundId, steps] of this.steps) await saveSteps(tx, refundId, [...steps.values()]);
+    await updateRefunds(tx, [...this.updated.values()]);
+    await saveSteps(
+      tx,
+      [...this.steps].flatMap(([refundId, steps]) => [...steps.values()].map((step) => ({ refundId, step }))),
+    );
     await insertTransitions(tx, this.transitions);
     for (const refund of this.released) await releaseFinished(tx, refund);
     await this.context.events.write(tx, this.events);

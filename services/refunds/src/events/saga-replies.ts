@@ -2,8 +2,8 @@ import { payloadAs, TOPICS, type Subscription } from "@money/kafka";
 import { RefundSagaReplySchema, ReplyOutcome, type RefundSagaReply } from "@money/proto/refunds/v1/saga_pb";
 import type { ServiceDeps } from "@money/runtime";
 import type { RefundsContext } from "../domain/refunds-context.js";
-import type { ReplyOutcome as Outcome } from "../domain/saga/saga-decision.js";
-import { advanceSaga } from "../domain/saga/run-saga.js";
+import type { ReplyOutcome as Outcome, SagaInput } from "../domain/saga/saga-decision.js";
+import { advanceSagas } from "../domain/saga/run-saga.js";
 import { subscribeSagaInbox } from "../saga-protocol/saga-inbox.js";
 import { sagaConsumerGroup, sagaStartsFromBeginning, stepFromWire } from "../saga-protocol/saga-messages.js";
 
@@ -26,28 +26,41 @@ export async function subscribeSagaReplies(
     fromBeginning: sagaStartsFromBeginning(deps.env),
     eventType: RefundSagaReplySchema.typeName,
     keep: (envelope) => payloadAs(envelope, RefundSagaReplySchema)?.namespace === namespace,
-    handle: async (tx, envelope) => {
-      const reply = payloadAs(envelope, RefundSagaReplySchema)!;
-      const step = stepFromWire(reply.step);
-      if (step === null) {
-        deps.log.error(
-          { sagaId: reply.sagaId, step: reply.step },
-          "reply for a saga step this version does not know",
-        );
-        return;
+    handle: async (tx, envelopes) => {
+      const inputs: { refundId: string; input: Extract<SagaInput, { type: "reply" }> }[] = [];
+      for (const envelope of envelopes) {
+        const reply = payloadAs(envelope, RefundSagaReplySchema)!;
+        const step = stepFromWire(reply.step);
+        if (step === null) {
+          deps.log.error(
+            { sagaId: reply.sagaId, step: reply.step },
+            "reply for a saga step this version does not know",
+          );
+          continue;
+        }
+        inputs.push({
+          refundId: reply.sagaId,
+          input: {
+            type: "reply",
+            step,
+            attempt: reply.attempt,
+            outcome: outcomeOf(reply.outcome),
+            reason: reply.reason,
+            message: reply.message,
+            result: resultOf(reply),
+          },
+        });
       }
-      const moved = await advanceSaga(tx, context, reply.sagaId, {
-        type: "reply",
-        step,
-        attempt: reply.attempt,
-        outcome: outcomeOf(reply.outcome),
-        reason: reply.reason,
-        message: reply.message,
-        result: resultOf(reply),
+      const moved = await advanceSagas(tx, context, inputs);
+      moved.forEach((m, i) => {
+        if (m.outcome === "ignored") {
+          const { refundId, input } = inputs[i]!;
+          deps.log.debug(
+            { sagaId: refundId, step: input.step, attempt: input.attempt },
+            `reply ignored: ${m.why}`,
+          );
+        }
       });
-      if (moved.outcome === "ignored") {
-        deps.log.debug({ sagaId: reply.sagaId, step, attempt: reply.attempt }, `reply ignored: ${moved.why}`);
-      }
     },
   });
 }

@@ -15,11 +15,11 @@ export interface SagaInboxOptions {
   /** Whether an envelope of that type is this consumer's; the others are acknowledged without a transaction. */
   keep(envelope: EventEnvelope): boolean;
   /**
-   * Applies one envelope inside the batch's transaction, which also records
-   * it in the inbox. Throwing rolls the whole batch back and the bus
-   * delivers it again.
+   * Applies the batch's envelopes not handled before, in order, inside the
+   * batch's transaction, which also records them in the inbox. Throwing
+   * rolls the whole batch back and the bus delivers it again.
    */
-  handle(tx: DatabaseTransactionConnection, envelope: EventEnvelope): Promise<void>;
+  handle(tx: DatabaseTransactionConnection, envelopes: readonly EventEnvelope[]): Promise<void>;
 }
 
 /**
@@ -59,10 +59,9 @@ export function subscribeSagaInbox(options: SagaInboxOptions): Promise<Subscript
               ON CONFLICT DO NOTHING RETURNING event_id
             `)) as string[],
           );
-          for (const envelope of mine) {
-            // A copy within one batch counts once too.
-            if (fresh.delete(envelope.eventId)) await options.handle(tx, envelope);
-          }
+          // A copy within one batch counts once too.
+          const firsts = mine.filter((envelope) => fresh.delete(envelope.eventId));
+          if (firsts.length > 0) await options.handle(tx, firsts);
         },
         { isolation: "read committed" },
       );

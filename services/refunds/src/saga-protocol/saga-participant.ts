@@ -70,24 +70,29 @@ export async function startRefundParticipant(
         command.namespace === namespace
       );
     },
-    handle: async (tx, envelope) => {
-      const command = payloadAs(envelope, RefundSagaCommandSchema)!;
-      const reply = await answer(tx, command, options, transient);
-      if (reply.outcome !== ReplyOutcome.SUCCEEDED) {
-        deps.log.warn(
-          { sagaId: command.sagaId, step: command.step, attempt: command.attempt, reason: reply.reason },
-          `refund saga step not done: ${reply.message}`,
-        );
+    handle: async (tx, envelopes) => {
+      const replies = [];
+      for (const envelope of envelopes) {
+        const command = payloadAs(envelope, RefundSagaCommandSchema)!;
+        const reply = await answer(tx, command, options, transient);
+        if (reply.outcome !== ReplyOutcome.SUCCEEDED) {
+          deps.log.warn(
+            { sagaId: command.sagaId, step: command.step, attempt: command.attempt, reason: reply.reason },
+            `refund saga step not done: ${reply.message}`,
+          );
+        }
+        replies.push({
+          topic: TOPICS.refundsReplies.topic,
+          schema: RefundSagaReplySchema,
+          payload: reply,
+          aggregateType: "refund",
+          aggregateId: command.sagaId,
+          occurredAt: new Date(),
+          correlationId: command.sagaId,
+        });
       }
-      await deps.outbox.write(tx, {
-        topic: TOPICS.refundsReplies.topic,
-        schema: RefundSagaReplySchema,
-        payload: reply,
-        aggregateType: "refund",
-        aggregateId: command.sagaId,
-        occurredAt: new Date(),
-        correlationId: command.sagaId,
-      });
+      // The batch's replies in one statement.
+      await deps.outbox.writeMany(tx, replies);
     },
   });
   return { stop: () => subscription.stop() };

@@ -59,6 +59,14 @@ export async function cancelReversal(
   if (!found) throw new LedgerError("TRANSACTION_NOT_FOUND", `no transaction ${reversalId}`);
   const original = originalFound.transaction;
   const cancelled = found.transaction;
+  // A cancellation is itself a reversal (of the reversal): cancelling it would
+  // post the refund's money movement again while the original stayed refundable.
+  if (original.kind === "reversal") {
+    throw new LedgerError(
+      "NOT_REVERSIBLE",
+      `${originalId} is a reversal: only a reversal of an original can be cancelled`,
+    );
+  }
   if (
     cancelled.kind !== "reversal" ||
     cancelled.reversesTransactionId !== originalId ||
@@ -111,7 +119,7 @@ export async function cancelReversal(
   journal.add(cancellation);
   journal.update(cancelledNow);
   journal.update(originalNow);
-  journal.emit({ type: "transaction_reversed", reversal: cancellation, original: cancelledNow });
+  journal.emit({ type: "reversal_cancelled", cancellation, cancelled: cancelledNow, original: originalNow });
   await journal.commit(tx);
   return { cancellation, cancelled: cancelledNow, original: originalNow };
 }

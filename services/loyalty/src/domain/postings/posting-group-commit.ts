@@ -1,9 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { inTransaction, type DatabasePool, type DatabaseTransactionConnection } from "@money/db";
+import {
+  inTransaction,
+  isRetryableConflict,
+  type DatabasePool,
+  type DatabaseTransactionConnection,
+} from "@money/db";
 import type { Actor, AuditEntry, NewEvent } from "@money/kafka";
 import type { DescMessage } from "@bufbuild/protobuf";
+import type { Logger } from "@money/rpc";
 import type { Currency } from "@money/money";
-import { lookUpBatch, sumOpenLotsOfCards, writeBatch, type BatchLookup } from "../../db/posting-batches.js";
+import { lookUpBatch, writeBatch, type BatchLookup } from "../../db/posting-batches.js";
 import type { NewLot } from "../../db/lots-table.js";
 import { transactionPosted } from "../../events/transaction-posted.js";
 import type { Acting } from "../acting.js";
@@ -85,12 +91,14 @@ export interface GroupCommitOptions {
   maxBatch?: number;
   /** Batches in flight at once (each holds one connection). */
   maxInFlight?: number;
+  /** Where a batch that failed for an unforeseen reason is reported (its calls still run alone). */
+  log?: Logger;
 }
 
 /**
  * Group commit of terminal postings (EarnPoints, AddStamp): the calls that
  * arrive while earlier batches are in flight are posted together, in one
- * transaction of about seven statements whatever their number, instead of a
+ * transaction of five statements whatever their number, instead of a
  * dozen statements each. Each call keeps its own outcome: the batch posts a
  * call only when the one-posting path would post it (device paired and not
  * revoked, PIN verified recently, card active, guards passed, no lots due,
@@ -98,8 +106,11 @@ export interface GroupCommitOptions {
  * every call of a batch that fails (a key taken meanwhile, a deadlock), runs
  * alone afterwards through that path, which refuses or replays it exactly as
  * it would have. Same READ COMMITTED, same locks: the batch takes its
- * orders' advisory locks, then its cards' row locks in id order, and reads
- * the clock after them.
+ * orders' advisory locks, then its cards' row locks in id order. It reads
+ * the clock once, before them, so that the same statement can sum the
+ * cards' lots for the replies; a posting for which that instant could make
+ * a difference (a lot near a boundary, a card posted to meanwhile) runs
+ * alone.
  */
 export class PostingGroupCommit {
   private readonly queue: Pending[] = [];
@@ -107,6 +118,7 @@ export class PostingGroupCommit {
   private flushScheduled = false;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly log: Logger | undefined;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -115,6 +127,7 @@ export class PostingGroupCommit {
   ) {
     this.maxBatch = options.maxBatch ?? 64;
     this.maxInFlight = options.maxInFlight ?? 3;
+    this.log = options.log;
   }
 
   submit<Response>(call: BatchedCall<Response>): Promise<Response> {
@@ -155,8 +168,16 @@ export class PostingGroupCommit {
           ),
         { isolation: "read committed", retries: 0 },
       );
-    } catch {
+    } catch (error) {
       // Nothing of the batch committed; each call's own path decides what it gets.
+      // A taken key or order, or a deadlock, is expected; anything else would
+      // quietly send every posting the slow way, so it is reported.
+      if (!(error instanceof BatchKeyTaken || isRetryableConflict(error))) {
+        this.log?.error(
+          { err: error, postings: batch.length },
+          "group commit batch failed; its postings run alone",
+        );
+      }
       outcomes = batch.map(() => null);
     }
     batch.forEach((pending, i) => {
@@ -194,7 +215,12 @@ async function postBatch(
   deps: LoyaltyDeps & { pins: VerifiedPinCache },
   calls: readonly BatchedCall<unknown>[],
 ): Promise<(Outcome | null)[]> {
-  // No posting waits a minute for its locks (statements time out sooner).
+  // The one instant of the batch, read before its locks so that the lookup
+  // can sum the cards' lots at it. A posting whose lots could change state
+  // within the next minute, or whose card saw a later posting meanwhile,
+  // runs alone instead (its path reads the clock after the lock). No posting
+  // waits a minute for its locks (statements time out sooner).
+  const at = deps.clock.now();
   const found = await lookUpBatch(
     tx,
     calls.map((c) => ({
@@ -206,9 +232,9 @@ async function postBatch(
           ? { merchantId: c.tokenMerchantId, orderReference: c.posting.orderReference }
           : null,
     })),
-    addSeconds(deps.clock.now(), 60),
+    at,
+    addSeconds(at, 60),
   );
-  const at = deps.clock.now();
 
   const cards = new Map<string, Card>();
   const newLots = new Map<string, NewLot[]>();
@@ -220,7 +246,7 @@ async function postBatch(
   for (const [index, call] of calls.entries()) {
     const lookup = found[index]!;
     const acting = actingOf(call, lookup, deps, at);
-    if (!acting || !lookup.card || lookup.programVersion === null || lookup.lotsDueBy) continue;
+    if (!acting || !lookup.card || lookup.programVersion === null || !lotsSettled(lookup, at)) continue;
     const key = `${call.idempotency.scope}\u0000${call.idempotency.key}`;
     if (keysSeen.has(key)) continue;
     const card = cards.get(lookup.card.id) ?? lookup.card;
@@ -256,17 +282,9 @@ async function postBatch(
   const outcomes: (Outcome | null)[] = calls.map(() => null);
   if (accepted.length === 0) return outcomes;
 
-  const sums = await sumOpenLotsOfCards(
-    tx,
-    [...cards.keys()].map((cardId) => {
-      const program = accepted.find((a) => a.card.id === cardId)!.program;
-      return { cardId, soonUntil: addDays(at, program.expiringSoonDays) };
-    }),
-    at,
-  );
   const keys = accepted.map((a) => {
     const call = calls[a.index]!;
-    const before = sums.get(a.card.id)!;
+    const before = found[a.index]!.lots;
     const lots = newLots.get(a.card.id)!.slice(0, a.newLotsSoFar);
     const points = breakdownOf(a.card, a.program, at, withNewLots(before, lots, at, a.program));
     const { response, bytes } = call.respond({ transaction: a.transaction, card: { card: a.card, points } });
@@ -282,6 +300,22 @@ async function postBatch(
   if (!written) throw new BatchKeyTaken();
   await deps.audit.recordMany(tx, audit, events);
   return outcomes;
+}
+
+/**
+ * Whether the lookup's lot sums hold for the posting at `at`: no lot due or
+ * near a boundary, the card unchanged since the statement's snapshot, and no
+ * posting on it later than `at` (the clock was read before the lock).
+ */
+function lotsSettled(lookup: BatchLookup, at: Date): boolean {
+  return (
+    !lookup.lotsDueBy &&
+    !lookup.lotBoundaryNear &&
+    !lookup.changedSinceSnapshot &&
+    lookup.card !== null &&
+    lookup.card.lastActivityAt <= at &&
+    (lookup.card.lastStampAt === null || lookup.card.lastStampAt <= at)
+  );
 }
 
 /**

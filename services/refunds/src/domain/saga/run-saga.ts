@@ -1,6 +1,6 @@
 import type { DatabaseTransactionConnection } from "@money/db";
 import type { Actor } from "@money/kafka";
-import { findRefund } from "../../db/refunds-table.js";
+import { lockSagas } from "../../db/refunds-table.js";
 import { listSteps } from "../../db/saga-steps-table.js";
 import type { RefundRecord } from "../refund.js";
 import { SAGA_ACTOR, type RefundsContext } from "../refunds-context.js";
@@ -59,20 +59,52 @@ export async function advanceSaga(
   input: SagaInput,
   { skipLocked = false } = {},
 ): Promise<{ outcome: SagaOutcome; why?: string }> {
-  const refund = await findRefund(tx, refundId, { forUpdate: true, skipLocked });
-  if (!refund) return { outcome: "not_found" };
-  if (refund.status !== "processing" || refund.sagaPhase === null || refund.currentStep === null) {
-    return { outcome: "ignored", why: `refund ${refundId} is ${refund.status}` };
-  }
-  const steps = new Map((await listSteps(tx, refundId)).map((s) => [s.step, s]));
+  const [moved] = await advanceSagas(tx, context, [{ refundId, input }], { skipLocked });
+  return moved!;
+}
+
+/**
+ * Applies inputs to their sagas in order, as `advanceSaga` does one, with
+ * the refunds and their steps read and locked in one statement and every
+ * effect written at the end in one unit of work: a batch of replies costs a
+ * handful of statements, not a handful per reply. Two inputs for one saga
+ * see each other: the second is decided on the saga as the first left it.
+ */
+export async function advanceSagas(
+  tx: DatabaseTransactionConnection,
+  context: RefundsContext,
+  inputs: readonly { refundId: string; input: SagaInput }[],
+  { skipLocked = false } = {},
+): Promise<{ outcome: SagaOutcome; why?: string }[]> {
+  if (inputs.length === 0) return [];
+  const sagas = await lockSagas(tx, [...new Set(inputs.map((i) => i.refundId))], { skipLocked });
   const now = context.clock.now();
-  const view: SagaView = { phase: refund.sagaPhase, currentStep: refund.currentStep as SagaStepName, steps };
-  const decision = decide(view, input, context.saga, now);
-  if ("ignored" in decision) return { outcome: "ignored", why: decision.ignored };
   const writer = new RefundWriter(context, now);
-  new SagaRun(writer, refund, steps).apply(decision.effects);
+  const runs = new Map<string, SagaRun>();
+  const outcomes = inputs.map(({ refundId, input }): { outcome: SagaOutcome; why?: string } => {
+    let run = runs.get(refundId);
+    if (!run) {
+      const saga = sagas.get(refundId);
+      if (!saga) return { outcome: "not_found" };
+      run = new SagaRun(writer, saga.refund, new Map(saga.steps.map((s) => [s.step, s])));
+      runs.set(refundId, run);
+    }
+    const refund = run.current;
+    if (refund.status !== "processing" || refund.sagaPhase === null || refund.currentStep === null) {
+      return { outcome: "ignored", why: `refund ${refundId} is ${refund.status}` };
+    }
+    const view: SagaView = {
+      phase: refund.sagaPhase,
+      currentStep: refund.currentStep as SagaStepName,
+      steps: run.stepRecords,
+    };
+    const decision = decide(view, input, context.saga, now);
+    if ("ignored" in decision) return { outcome: "ignored", why: decision.ignored };
+    run.apply(decision.effects);
+    return { outcome: "applied" };
+  });
   await writer.commit(tx);
-  return { outcome: "applied" };
+  return outcomes;
 }
 
 /**
@@ -101,6 +133,15 @@ class SagaRun {
     private refund: RefundRecord,
     private readonly steps: Map<SagaStepName, StepRecord>,
   ) {}
+
+  /** The refund as the effects applied so far left it. */
+  get current(): RefundRecord {
+    return this.refund;
+  }
+
+  get stepRecords(): ReadonlyMap<SagaStepName, StepRecord> {
+    return this.steps;
+  }
 
   apply(effects: readonly SagaEffect[]): RefundRecord {
     for (const effect of effects) this.applyOne(effect);
