@@ -30,6 +30,25 @@ export function encodeMessage<Desc extends DescMessage>(
   return writer.finish();
 }
 
+/**
+ * Encodes `messages` back to back into one buffer; message i ends at `ends[i]`. The outbox sends
+ * a batch's payloads as one parameter: one buffer for the batch, not one per event and a copy of
+ * them all.
+ */
+export function encodeMessages<Desc extends DescMessage>(
+  schema: Desc,
+  messages: readonly MessageShape<Desc>[],
+): { bytes: Uint8Array; ends: number[] } {
+  const writer = new Writer(Math.max(1024, messages.length * 512));
+  const plan = planOf(schema);
+  const ends: number[] = [];
+  for (const message of messages) {
+    writeMessage(writer, plan, message);
+    ends.push(writer.length);
+  }
+  return { bytes: writer.finish(), ends };
+}
+
 // Wire types.
 const VARINT = 0;
 const BIT64 = 1;
@@ -405,8 +424,16 @@ function smallNonNegative(value: unknown): number | undefined {
 
 /** One growing buffer; length prefixes are reserved as one byte and widened when the content is longer. */
 class Writer {
-  private buf = Buffer.allocUnsafe(1024);
+  private buf: Buffer;
   private pos = 0;
+
+  constructor(initialSize = 1024) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
 
   finish(): Uint8Array {
     return this.buf.subarray(0, this.pos);

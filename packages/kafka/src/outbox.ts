@@ -1,6 +1,7 @@
 import type { DescMessage } from "@bufbuild/protobuf";
 import { afterCommit, sql, type DatabaseTransactionConnection } from "@money/db";
-import type { EventEnvelope } from "@money/proto/events/v1/envelope_pb";
+import { EventEnvelopeSchema, type EventEnvelope } from "@money/proto/events/v1/envelope_pb";
+import { encodeMessages } from "./envelope-encoding.js";
 import { encodeEnvelope, envelopeOf, type NewEvent } from "./envelope.js";
 
 /**
@@ -48,24 +49,19 @@ export class OutboxWriter {
     const envelopes = events.map((event) => envelopeOf(this.producer, event));
     // The payloads travel as one binary parameter, cut apart by offset in SQL: a bytea[]
     // parameter would go as text, twice the size in hex, escaped and unescaped.
-    const payloads = envelopes.map(encodeEnvelope);
-    const starts: number[] = [];
-    let length = 0;
-    for (const payload of payloads) {
-      starts.push(length + 1);
-      length += payload.length;
-    }
+    const { bytes, ends } = encodeMessages(EventEnvelopeSchema, envelopes);
+    const starts = ends.map((_, i) => (i === 0 ? 0 : ends[i - 1]!));
     await tx.query(sql.unsafe`
       INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
-      SELECT e.event_id, e.topic, e.message_key, e.event_type, substring(${sql.binary(Buffer.concat(payloads, length))}::bytea FROM e.start FOR e.length)
+      SELECT e.event_id, e.topic, e.message_key, e.event_type, substring(${sql.binary(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))}::bytea FROM e.start FOR e.length)
       FROM ${sql.unnest(
         envelopes.map((envelope, i) => [
           envelope.eventId,
           events[i]!.topic,
           events[i]!.aggregateId,
           envelope.eventType,
-          starts[i]!,
-          payloads[i]!.length,
+          starts[i]! + 1,
+          ends[i]! - starts[i]!,
         ]),
         ["uuid", "text", "text", "text", "int4", "int4"],
       )} WITH ORDINALITY AS e(event_id, topic, message_key, event_type, start, length, n) ORDER BY n

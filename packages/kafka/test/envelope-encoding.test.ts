@@ -18,7 +18,7 @@ import { file_ledger_v1_ledger } from "@money/proto/ledger/v1/ledger_pb";
 import { file_loyalty_v1_events } from "@money/proto/loyalty/v1/events_pb";
 import { file_refunds_v1_refunds } from "@money/proto/refunds/v1/refunds_pb";
 import { file_refunds_v1_saga } from "@money/proto/refunds/v1/saga_pb";
-import { encodeMessage } from "../src/envelope-encoding.js";
+import { encodeMessage, encodeMessages } from "../src/envelope-encoding.js";
 
 /** Every message type of the files the services publish events from (nested types too). */
 function messagesOf(files: readonly DescFile[]): DescMessage[] {
@@ -173,5 +173,23 @@ describe("encodeMessage", () => {
     const envelope = fromBinary(file_events_v1_envelope.messages[0]!, Uint8Array.from([0xf8, 0x07, 0x2a]));
     const fast = encodeMessage(file_events_v1_envelope.messages[0]!, envelope);
     expect([...fast]).toEqual([0xf8, 0x07, 0x2a]);
+  });
+});
+
+describe("encodeMessages", () => {
+  const envelope = file_events_v1_envelope.messages.find((m) => m.name === "EventEnvelope")!;
+
+  it("writes each message as toBinary, back to back, and where each ends", () => {
+    fc.assert(
+      // Any number of envelopes, each of any shape (some with payloads past a one-byte length prefix).
+      fc.property(fc.array(messageOf(envelope), { maxLength: 60 }), (messages) => {
+        const { bytes, ends } = encodeMessages(envelope, messages);
+        const each = messages.map((m) => Buffer.from(toBinary(envelope, m)));
+        expect(Buffer.from(bytes).equals(Buffer.concat(each))).toBe(true);
+        let end = 0;
+        expect(ends).toEqual(each.map((b) => (end += b.length)));
+      }),
+      { numRuns: 40 },
+    );
   });
 });
