@@ -181,7 +181,7 @@ describe("encodeMessages", () => {
 
   it("writes each message as toBinary, back to back, and where each ends", () => {
     fc.assert(
-      // Any number of envelopes, each of any shape (some with payloads past a one-byte length prefix).
+      // Any number of envelopes, of any shape.
       fc.property(fc.array(messageOf(envelope), { maxLength: 60 }), (messages) => {
         const { bytes, ends } = encodeMessages(envelope, messages);
         const each = messages.map((m) => Buffer.from(toBinary(envelope, m)));
