@@ -289,11 +289,12 @@ describe("duplicated commands", () => {
       value: toBinary(EventEnvelopeSchema, envelope),
       headers: { "event-id": envelope.eventId, "event-type": envelope.eventType },
     });
-    // And a second attempt of the same step, as the sweeper sends when a reply is late.
+    // And a second attempt of the same step, as the sweeper sends when a reply is late,
+    // its id spelt in capitals, as another producer may: a uuid's spelling is not its identity.
     const command = payloadAs(reverse, RefundSagaCommandSchema)!;
     const secondAttempt = create(EventEnvelopeSchema, {
       ...reverse,
-      eventId: commandId(refund.id, "reverse_ledger_transaction", 2),
+      eventId: commandId(refund.id, "reverse_ledger_transaction", 2).toUpperCase(),
       payload: anyPack(RefundSagaCommandSchema, create(RefundSagaCommandSchema, { ...command, attempt: 2 })),
     });
     await platform.bus.publish([message(reverse), message(secondAttempt)]);

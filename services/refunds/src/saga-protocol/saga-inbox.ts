@@ -49,7 +49,8 @@ export function subscribeSagaInbox(options: SagaInboxOptions): Promise<Subscript
         options.pool,
         async (tx) => {
           const fresh = new Set(
-            (await tx.anyFirst(sql.unsafe`
+            (
+              (await tx.anyFirst(sql.unsafe`
               INSERT INTO inbox (consumer, event_id, event_type)
               SELECT ${options.consumer}, event_id, event_type
               FROM ${sql.unnest(
@@ -57,10 +58,12 @@ export function subscribeSagaInbox(options: SagaInboxOptions): Promise<Subscript
                 ["uuid", "text"],
               )} AS m(event_id, event_type)
               ON CONFLICT DO NOTHING RETURNING event_id
-            `)) as string[],
+            `)) as string[]
+            ).map(uuidDigits),
           );
-          // A copy within one batch counts once too.
-          const firsts = mine.filter((envelope) => fresh.delete(envelope.eventId));
+          // A copy within one batch counts once too. Postgres answers with its own
+          // spelling of each uuid, which need not be the sender's: compare digits.
+          const firsts = mine.filter((envelope) => fresh.delete(uuidDigits(envelope.eventId)));
           if (firsts.length > 0) await options.handle(tx, firsts);
         },
         { isolation: "read committed" },
@@ -75,3 +78,8 @@ export function subscribeSagaInbox(options: SagaInboxOptions): Promise<Subscript
  * its order.
  */
 const PARTITIONS_IN_FLIGHT = 3;
+
+/** A uuid's 32 hex digits, lower case: the same for every spelling Postgres accepts. */
+function uuidDigits(id: string): string {
+  return id.toLowerCase().replace(/[^0-9a-f]/g, "");
+}
