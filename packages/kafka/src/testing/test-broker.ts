@@ -21,7 +21,21 @@ export function uniqueName(prefix: string): string {
 
 const KAFKA_SCRIPT = fileURLToPath(new URL("../../../../scripts/kafka.sh", import.meta.url));
 
-/** Stops and starts the test broker, keeping its data, as an operator's restart would. */
+/**
+ * Stops and starts the test broker, keeping its data, as an operator's restart would.
+ * kafka.sh finds the broker to restart by KAFKA_PORT (default 19092), not by
+ * KAFKA_BROKERS: a run against another broker that left KAFKA_PORT unset would
+ * restart the default one under someone else's tests, so that is refused.
+ */
 export async function restartTestBroker(): Promise<void> {
+  const [host = ""] = testBrokers();
+  const port = host.slice(host.lastIndexOf(":") + 1);
+  const scriptPort = process.env["KAFKA_PORT"] ?? "19092";
+  if (port !== scriptPort) {
+    throw new Error(
+      `KAFKA_BROKERS names a broker on port ${port}, but kafka.sh would restart the one on ${scriptPort}: ` +
+        "export KAFKA_PORT, KAFKA_CONTROLLER_PORT and KAFKA_DATA_DIR as when that broker was started",
+    );
+  }
   await promisify(execFile)("bash", [KAFKA_SCRIPT, "restart"], { timeout: 120_000 });
 }
