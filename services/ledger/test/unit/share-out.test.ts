@@ -13,14 +13,14 @@ describe("shareOut", () => {
     fc.assert(
       fc.property(
         fc.array(fc.bigInt({ min: 1n, max: 10_000n }), { minLength: 1, maxLength: 6 }),
-        fc.array(fc.double({ min: 0.0001, max: 1, noNaN: true }), { minLength: 1, maxLength: 10 }),
-        (parts, fractions) => {
+        fc.array(fc.bigInt({ min: 0n, max: 2n ** 64n }), { minLength: 1, maxLength: 10 }),
+        (parts, draws) => {
           let remaining = [...parts];
-          for (const fraction of fractions) {
+          for (const draw of draws) {
             const total = remaining.reduce((s, r) => s + r, 0n);
             if (total === 0n) break;
-            // An amount from 1 to everything that is left.
-            const amount = 1n + BigInt(Math.floor(fraction * Number(total - 1n)));
+            // An amount from 1 to everything that is left, in bigint minor units throughout.
+            const amount = 1n + (draw % total);
             const shares = shareOut(amount, remaining);
             expect(shares.reduce((s, x) => s + x, 0n)).toBe(amount);
             shares.forEach((share, i) => {
