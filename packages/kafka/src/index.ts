@@ -15,7 +15,14 @@ export { InProcessBus } from "./bus/in-process-bus.js";
 export { partitionFor } from "./bus/partition-for.js";
 export { subscribeBatches } from "./bus/batch-subscription.js";
 export { TOPICS, ALL_TOPICS } from "./topics.js";
-export { envelopeOf, encodeEnvelope, decodeEnvelope, payloadAs, type NewEvent } from "./envelope.js";
+export {
+  envelopeOf,
+  encodeEnvelope,
+  decodeEnvelope,
+  payloadAs,
+  timestampOf,
+  type NewEvent,
+} from "./envelope.js";
 export { OutboxWriter } from "./outbox.js";
 export { OutboxRelay, type RelayOptions } from "./relay.js";
 export { subscribeThroughInbox, type InboxSubscription } from "./inbox.js";

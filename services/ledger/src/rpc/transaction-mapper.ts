@@ -1,5 +1,5 @@
-import { create, protoInt64 } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { formatAmount } from "@money/money";
 import {
   AccountBalanceSchema,
@@ -20,6 +20,7 @@ import {
   type StatusChange,
   type Transaction,
 } from "@money/proto/ledger/v1/ledger_pb";
+import { timestampOf } from "@money/kafka";
 import { availableBalance, postedBalance } from "../domain/balances/balance.js";
 import type { BookAccount } from "../domain/posting/book.js";
 import type { LegInput, NewTransactionInput } from "../domain/posting/new-transaction.js";
@@ -106,19 +107,6 @@ export function newTransactionFromWire(message: NewTransaction | undefined): New
 // set, zero values included): each is mapped once for its event and once for the response, and
 // `create` walks the schema reflectively for every message and timestamp, which made it a
 // large share of a batch's CPU. The mapper test holds these to `create`'s messages.
-
-const TIMESTAMP = TimestampSchema.typeName as Timestamp["$typeName"];
-
-/** timestampFromDate's message, without its `create`. */
-function timestampOf(date: Date): Timestamp {
-  const ms = date.getTime();
-  const seconds = Math.floor(ms / 1000);
-  return {
-    $typeName: TIMESTAMP,
-    seconds: protoInt64.parse(seconds),
-    nanos: (ms - seconds * 1000) * 1_000_000,
-  };
-}
 
 export function entryToWire(entry: EntryRecord): Entry {
   const money = (minor: bigint) => formatAmount(minor, entry.currency);
