@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { sql } from "@money/db";
-import { key, LoyaltyHarness, type Merchant } from "../support/loyalty-harness.js";
+import { key, LoyaltyHarness, outcomeOf, type Merchant } from "../support/loyalty-harness.js";
 
 let h: LoyaltyHarness;
 let m: Merchant;
@@ -15,18 +14,12 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const outcome = (call: Promise<unknown>) =>
-  call.then(
-    () => "ok",
-    (e: unknown) => `${Code[ConnectError.from(e).code]}:${ConnectError.from(e).metadata.get("error-reason")}`,
-  );
-
 it("gives exactly 10 of 50 concurrent redemptions on a card that affords 10", async () => {
   const card = await h.enroll(m);
   await h.earn(m, card.id, "100.00");
   const results = await Promise.all(
     Array.from({ length: 50 }, () =>
-      outcome(
+      outcomeOf(
         m.till.redeemPoints({ idempotencyKey: key(), cardId: card.id, rewardCode: "COFFEE", staff: m.staff }),
       ),
     ),

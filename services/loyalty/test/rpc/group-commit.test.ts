@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { sql } from "@money/db";
 import { PointsExpiry } from "@money/proto/loyalty/v1/loyalty_pb";
-import { key, LoyaltyHarness, type LoyaltyClient, type Merchant } from "../support/loyalty-harness.js";
+import {
+  key,
+  LoyaltyHarness,
+  outcomeOf,
+  type LoyaltyClient,
+  type Merchant,
+} from "../support/loyalty-harness.js";
 
 // Terminals' EarnPoints and AddStamp calls that arrive together share one
 // transaction (the group commit); each keeps its own outcome and balances.
@@ -18,12 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-const outcome = (call: Promise<unknown>) =>
-  call.then(
-    () => "ok",
-    (e: unknown) => `${Code[ConnectError.from(e).code]}:${ConnectError.from(e).metadata.get("error-reason")}`,
-  );
 
 it("posts concurrent earns and stamps of several tills in shared transactions, with exact balances", async () => {
   const tills: LoyaltyClient[] = [m.till, (await h.pair(m.admin, m.storeId, "Till 2")).till];
@@ -89,7 +88,7 @@ it("refuses the calls of a batch that may not post and posts the others", async 
   await h.earn(m, card.id, "1.00");
   const results = await Promise.all(
     Array.from({ length: 10 }, (_, i) =>
-      outcome(
+      outcomeOf(
         m.till.earnPoints({
           idempotencyKey: key(),
           cardId: card.id,
@@ -120,7 +119,7 @@ it("replays a key already used, from inside a batch, and refuses it for another 
   const first = await m.till.earnPoints(request);
   const [again, other] = await Promise.all([
     m.till.earnPoints(request),
-    outcome(m.till.earnPoints({ ...request, purchaseAmount: "6.00" })),
+    outcomeOf(m.till.earnPoints({ ...request, purchaseAmount: "6.00" })),
     h.earn(m, card.id, "2.00"),
   ]);
   expect(again.transaction?.id).toBe(first.transaction?.id);

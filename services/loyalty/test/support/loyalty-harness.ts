@@ -258,3 +258,11 @@ export async function expectRefusal(
   });
   return error;
 }
+
+/** A call's outcome as one comparable string: "ok", or the refusal's "Code:REASON". */
+export function outcomeOf(call: Promise<unknown>): Promise<string> {
+  return call.then(
+    () => "ok",
+    (e: unknown) => `${Code[ConnectError.from(e).code]}:${ConnectError.from(e).metadata.get("error-reason")}`,
+  );
+}
