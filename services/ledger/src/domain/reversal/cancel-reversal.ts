@@ -1,13 +1,11 @@
-import { randomUUID } from "node:crypto";
 import type { DatabaseTransactionConnection } from "@money/db";
 import { findCancellationOf, findTransaction } from "../../db/transactions-table.js";
 import { requireReason } from "../input/text-fields.js";
 import { requireUuid } from "../input/uuid.js";
 import type { WriteContext } from "../ledger-events.js";
 import { LedgerError } from "../ledger-error.js";
-import { Book } from "../posting/book.js";
-import { Journal } from "../posting/journal.js";
-import { postEntries, type PricedLeg } from "../posting/post-entries.js";
+import type { PricedLeg } from "../posting/post-entries.js";
+import { openOffsettingTransaction } from "./offsetting-transaction.js";
 import type { TransactionRecord } from "../transactions/transaction.js";
 
 export interface CancelReversalInput {
@@ -88,35 +86,15 @@ export async function cancelReversal(
     currency: entry.currency,
     expectedVersion: undefined,
   }));
-  const book = await Book.lock(
-    tx,
-    legs.map((leg) => leg.accountId),
-  );
-  const journal = new Journal(book, context);
-  const id = randomUUID();
-  const entries = postEntries(book, id, legs);
-  const cancellation: TransactionRecord = {
-    id,
-    kind: "reversal",
-    purpose: "reversal",
-    status: "settled",
-    currency: cancelled.currency,
+  const { journal, reversal: cancellation } = await openOffsettingTransaction(tx, context, {
+    reverses: cancelled,
+    legs,
     amountMinor: cancelled.amountMinor,
-    reversedMinor: 0n,
-    reversesTransactionId: cancelled.id,
-    externalRef: cancelled.externalRef,
     description: `cancels reversal ${cancelled.id} of ${originalId}`,
     reason,
-    metadata: {},
-    effectiveAt: book.now,
-    createdAt: book.now,
-    ...journal.performer,
-    entries,
-    hold: null,
-  };
+  });
   const cancelledNow = { ...cancelled, reversedMinor: cancelled.amountMinor };
   const originalNow = { ...original, reversedMinor: original.reversedMinor - cancelled.amountMinor };
-  journal.add(cancellation);
   journal.update(cancelledNow);
   journal.update(originalNow);
   journal.emit({ type: "reversal_cancelled", cancellation, cancelled: cancelledNow, original: originalNow });

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { DatabaseTransactionConnection } from "@money/db";
 import { formatAmount } from "@money/money";
 import { findTransaction, reversedPerAccount } from "../../db/transactions-table.js";
@@ -7,9 +6,9 @@ import { requireReason } from "../input/text-fields.js";
 import { requireUuid } from "../input/uuid.js";
 import type { WriteContext } from "../ledger-events.js";
 import { LedgerError } from "../ledger-error.js";
-import { Book, type BookAccount } from "../posting/book.js";
-import { Journal } from "../posting/journal.js";
-import { postEntries, type PricedLeg } from "../posting/post-entries.js";
+import type { BookAccount } from "../posting/book.js";
+import type { PricedLeg } from "../posting/post-entries.js";
+import { openOffsettingTransaction } from "./offsetting-transaction.js";
 import type { TransactionRecord, TransactionStatus } from "../transactions/transaction.js";
 import { shareOut } from "./share-out.js";
 
@@ -100,34 +99,14 @@ export async function reverseTransaction(
     });
   }
 
-  const book = await Book.lock(
-    tx,
-    legs.map((leg) => leg.accountId),
-  );
-  const journal = new Journal(book, context);
-  const reversalId = randomUUID();
-  const entries = postEntries(book, reversalId, legs);
-  const reversal: TransactionRecord = {
-    id: reversalId,
-    kind: "reversal",
-    purpose: "reversal",
-    status: "settled",
-    currency,
+  const { book, journal, reversal } = await openOffsettingTransaction(tx, context, {
+    reverses: original,
+    legs,
     amountMinor: requestedMinor,
-    reversedMinor: 0n,
-    reversesTransactionId: id,
-    externalRef: original.externalRef,
     description: `reversal of ${id}`,
     reason,
-    metadata: {},
-    effectiveAt: book.now,
-    createdAt: book.now,
-    ...journal.performer,
-    entries,
-    hold: null,
-  };
+  });
   const updatedOriginal = { ...original, reversedMinor: original.reversedMinor + requestedMinor };
-  journal.add(reversal);
   journal.update(updatedOriginal);
   journal.emit({ type: "transaction_reversed", reversal, original: updatedOriginal });
   await journal.commit(tx);
