@@ -7,15 +7,11 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { createTestDatabase, type TestDatabase } from "@money/db/testing";
 import { testBrokers, uniqueName } from "@money/kafka/testing";
 import { AccountType, LedgerService, TransactionStatus } from "@money/proto/ledger/v1/ledger_pb";
-import {
-  LoyaltyService,
-  PointsExpiry,
-  PointsRounding,
-  ShortfallPolicy,
-} from "@money/proto/loyalty/v1/loyalty_pb";
+import { LoyaltyService } from "@money/proto/loyalty/v1/loyalty_pb";
 import { ReasonCode, RefundService, RefundStatus } from "@money/proto/refunds/v1/refunds_pb";
 import { mintToken, type Role } from "@money/rpc";
 import { waitUntil } from "@money/testkit";
+import { CLUB_PROGRAM } from "../../services/refunds/test/support/refund-platform.js";
 
 /*
  * The platform as `npm start` runs it on real servers (scripts/start.ts with
@@ -118,16 +114,7 @@ it("carries a refund through the ledger and loyalty with no participant started 
   });
   await loyalty.configureProgram({
     idempotencyKey: key(),
-    program: {
-      name: "Club",
-      currency: "EUR",
-      stampsPerReward: 0,
-      pointsPerUnit: "1",
-      pointsRounding: PointsRounding.DOWN,
-      minimumSpend: "",
-      pointsExpiry: PointsExpiry.NEVER,
-      shortfallPolicy: ShortfallPolicy.ALLOW_NEGATIVE_BALANCE,
-    },
+    program: CLUB_PROGRAM,
   });
   const { card } = await loyalty.enrollCard({
     idempotencyKey: key(),

@@ -30,6 +30,18 @@ export type LoyaltyClient = Client<typeof LoyaltyService>;
 
 export const key = () => randomUUID();
 
+/** The merchants' loyalty program in refund tests: 1 point per EUR, no expiry, a negative balance allowed. */
+export const CLUB_PROGRAM = {
+  name: "Club",
+  currency: "EUR",
+  stampsPerReward: 0,
+  pointsPerUnit: "1",
+  pointsRounding: PointsRounding.DOWN,
+  minimumSpend: "",
+  pointsExpiry: PointsExpiry.NEVER,
+  shortfallPolicy: ShortfallPolicy.ALLOW_NEGATIVE_BALANCE,
+};
+
 export interface PlatformOptions {
   /** Start loyalty (default true). */
   loyalty?: boolean;
@@ -276,16 +288,7 @@ export class RefundPlatform {
     const admin = this.loyaltyAs("admin", `admin-of-${payment.merchantId}`, payment.merchantId);
     await admin.configureProgram({
       idempotencyKey: key(),
-      program: {
-        name: "Club",
-        currency: "EUR",
-        stampsPerReward: 0,
-        pointsPerUnit: "1",
-        pointsRounding: PointsRounding.DOWN,
-        minimumSpend: "",
-        pointsExpiry: PointsExpiry.NEVER,
-        shortfallPolicy: ShortfallPolicy.ALLOW_NEGATIVE_BALANCE,
-      },
+      program: CLUB_PROGRAM,
     });
     const number = `C-${randomUUID().slice(0, 8)}`;
     const { card } = await admin.enrollCard({
