@@ -3,3 +3,4 @@ export type { Isolation } from "./isolation.js";
 export { afterCommit, inTransaction, isRetryableConflict, type TransactionOptions } from "./transaction.js";
 export { provisionServiceDatabase, withUser, type ServiceDatabase } from "./provision.js";
 export { sql, type DatabasePool, type DatabaseTransactionConnection, type CommonQueryMethods } from "slonik";
+export { unnestArrays, type ColumnType } from "./unnest-arrays.js";

@@ -1,5 +1,5 @@
 import type { DescMessage } from "@bufbuild/protobuf";
-import { afterCommit, sql, type DatabaseTransactionConnection } from "@money/db";
+import { afterCommit, sql, unnestArrays, type DatabaseTransactionConnection } from "@money/db";
 import { EventEnvelopeSchema, type EventEnvelope } from "@money/proto/events/v1/envelope_pb";
 import { encodeMessages } from "./envelope-encoding.js";
 import { encodeEnvelope, envelopeOf, type NewEvent } from "./envelope.js";
@@ -54,14 +54,14 @@ export class OutboxWriter {
     await tx.query(sql.unsafe`
       INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
       SELECT e.event_id, e.topic, e.message_key, e.event_type, substring(${sql.binary(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))}::bytea FROM e.start FOR e.length)
-      FROM ${sql.unnest(
+      FROM ${unnestArrays(
         envelopes.map((envelope, i) => [
           envelope.eventId,
           events[i]!.topic,
           events[i]!.aggregateId,
           envelope.eventType,
-          starts[i]! + 1,
-          ends[i]! - starts[i]!,
+          String(starts[i]! + 1),
+          String(ends[i]! - starts[i]!),
         ]),
         ["uuid", "text", "text", "text", "int4", "int4"],
       )} WITH ORDINALITY AS e(event_id, topic, message_key, event_type, start, length, n) ORDER BY n

@@ -1,4 +1,4 @@
-import { sql, type DatabaseTransactionConnection } from "@money/db";
+import { sql, unnestArrays, type DatabaseTransactionConnection } from "@money/db";
 import type { BalanceFigures } from "../domain/balances/balance.js";
 import type {
   EntryRecord,
@@ -19,13 +19,25 @@ export interface JournalWrite {
   balances: readonly { accountId: string; figures: BalanceFigures }[];
 }
 
-const iso = (date: Date) => date.toISOString();
+/** toISOString, remembering the last answer: a unit of work stamps most rows with the one time. */
+const iso = (() => {
+  let last: Date | undefined;
+  let text = "";
+  return (date: Date) => {
+    if (date !== last) {
+      last = date;
+      text = date.toISOString();
+    }
+    return text;
+  };
+})();
 
 /**
  * Writes a unit of work in one statement: each part is a data-modifying CTE
  * over arrays (unnest), so a thousand transactions are one round trip. The
  * foreign keys from entries and holds to the transactions inserted alongside
- * are checked at the end of the statement, when those rows exist.
+ * are checked at the end of the statement, when those rows exist. Each
+ * column travels as one array literal (see unnestArrays).
  */
 export async function writeJournal(tx: DatabaseTransactionConnection, w: JournalWrite): Promise<void> {
   const parts = [];
@@ -34,7 +46,7 @@ export async function writeJournal(tx: DatabaseTransactionConnection, w: Journal
       INSERT INTO transactions (id, kind, purpose, status, currency, amount_minor, reversed_minor,
         reverses_transaction_id, external_ref, description, reason, metadata, effective_at, created_at,
         performed_by, performed_by_role)
-      SELECT * FROM ${sql.unnest(
+      SELECT * FROM ${unnestArrays(
         w.created.map((t) => [
           t.id,
           t.kind,
@@ -76,7 +88,7 @@ export async function writeJournal(tx: DatabaseTransactionConnection, w: Journal
   if (w.updated.length > 0) {
     parts.push(sql.fragment`updated_transactions AS (
       UPDATE transactions t SET status = u.status, amount_minor = u.amount_minor, reversed_minor = u.reversed_minor
-      FROM ${sql.unnest(
+      FROM ${unnestArrays(
         w.updated.map((t) => [t.id, t.status, t.amountMinor?.toString() ?? null, t.reversedMinor.toString()]),
         ["uuid", "text", "int8", "int8"],
       )} AS u(id, status, amount_minor, reversed_minor)
@@ -86,7 +98,7 @@ export async function writeJournal(tx: DatabaseTransactionConnection, w: Journal
     parts.push(sql.fragment`new_entries AS (
       INSERT INTO entries (account_id, account_version, transaction_id, direction, amount_minor,
         balance_before_minor, balance_after_minor, posted_at)
-      SELECT * FROM ${sql.unnest(
+      SELECT * FROM ${unnestArrays(
         w.entries.map((e) => [
           e.accountId,
           e.accountVersion.toString(),
@@ -104,7 +116,7 @@ export async function writeJournal(tx: DatabaseTransactionConnection, w: Journal
     parts.push(sql.fragment`new_history AS (
       INSERT INTO transaction_status_history (transaction_id, from_status, to_status, performed_by,
         performed_by_role, reason, changed_at)
-      SELECT * FROM ${sql.unnest(
+      SELECT * FROM ${unnestArrays(
         w.statusChanges.map((c) => [
           c.transactionId,
           c.from,
@@ -121,7 +133,7 @@ export async function writeJournal(tx: DatabaseTransactionConnection, w: Journal
     parts.push(sql.fragment`new_holds AS (
       INSERT INTO holds (transaction_id, debit_account_id, credit_account_id, amount_minor, status,
         expires_at, created_at)
-      SELECT * FROM ${sql.unnest(
+      SELECT * FROM ${unnestArrays(
         w.holdsOpened.map(({ transactionId, hold, createdAt }) => [
           transactionId,
           hold.debitAccountId,
@@ -137,7 +149,7 @@ export async function writeJournal(tx: DatabaseTransactionConnection, w: Journal
   if (w.holdsResolved.length > 0) {
     parts.push(sql.fragment`resolved_holds AS (
       UPDATE holds h SET status = u.status, posted_minor = u.posted_minor, resolved_at = u.resolved_at
-      FROM ${sql.unnest(
+      FROM ${unnestArrays(
         w.holdsResolved.map(({ transactionId, hold, resolvedAt }) => [
           transactionId,
           hold.status,
@@ -152,7 +164,7 @@ export async function writeJournal(tx: DatabaseTransactionConnection, w: Journal
     parts.push(sql.fragment`updated_balances AS (
       UPDATE balances b SET posted_debits_minor = u.posted_debits, posted_credits_minor = u.posted_credits,
         pending_debits_minor = u.pending_debits, pending_credits_minor = u.pending_credits, version = u.version
-      FROM ${sql.unnest(
+      FROM ${unnestArrays(
         w.balances.map(({ accountId, figures: f }) => [
           accountId,
           f.postedDebitsMinor.toString(),
