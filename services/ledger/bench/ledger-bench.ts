@@ -91,10 +91,16 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The V8 flags the ledger is deployed with (docker-compose.yml's NODE_OPTIONS). */
+const LEDGER_NODE_FLAGS = "--max-semi-space-size=64";
+
 async function startServer(adminUrl: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     [
+      // As deployed (docker-compose.yml): a batch allocates briefly but a lot, and a young
+      // generation of 16 MB semi-spaces promoted and rescanned much of it.
+      LEDGER_NODE_FLAGS,
       ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []),
       "--import",
       "tsx",
