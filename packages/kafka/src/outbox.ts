@@ -4,23 +4,32 @@ import { EventEnvelopeSchema, type EventEnvelope } from "@money/proto/events/v1/
 import { encodeMessages } from "./envelope-encoding.js";
 import { encodeEnvelope, envelopeOf, type NewEvent } from "./envelope.js";
 
+/** An event of a committed transaction: its id and its payload column (the encoded envelope). */
+export interface CommittedEvent {
+  eventId: string;
+  payload: Uint8Array;
+}
+
 /**
  * Writes events to the service's outbox inside the caller's transaction, so
  * they exist if and only if the state change commits. The relay publishes
  * them afterwards.
  */
 export class OutboxWriter {
-  private readonly committedListeners = new Set<() => void>();
+  private readonly committedListeners = new Set<(events: readonly CommittedEvent[]) => void>();
 
   constructor(private readonly producer: string) {}
 
-  /** Calls `listener` each time a transaction that wrote events has committed (the relay's wake-up). */
-  onCommitted(listener: () => void): void {
+  /**
+   * Calls `listener` each time a transaction that wrote events has committed, with those
+   * events' encoded envelopes: the relay's wake-up, and what spares it reading them back.
+   */
+  onCommitted(listener: (events: readonly CommittedEvent[]) => void): void {
     this.committedListeners.add(listener);
   }
 
-  private notifyAfterCommit(tx: DatabaseTransactionConnection): void {
-    for (const listener of this.committedListeners) afterCommit(tx, listener);
+  private notifyAfterCommit(tx: DatabaseTransactionConnection, events: readonly CommittedEvent[]): void {
+    for (const listener of this.committedListeners) afterCommit(tx, () => listener(events));
   }
 
   async write<Desc extends DescMessage>(
@@ -28,12 +37,13 @@ export class OutboxWriter {
     event: NewEvent<Desc>,
   ): Promise<EventEnvelope> {
     const envelope = envelopeOf(this.producer, event);
+    const payload = Buffer.from(encodeEnvelope(envelope));
     await tx.query(sql.unsafe`
       INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
       VALUES (${envelope.eventId}, ${event.topic}, ${event.aggregateId}, ${envelope.eventType},
-              ${sql.binary(Buffer.from(encodeEnvelope(envelope)))})
+              ${sql.binary(payload)})
     `);
-    this.notifyAfterCommit(tx);
+    this.notifyAfterCommit(tx, [{ eventId: envelope.eventId, payload }]);
     return envelope;
   }
 
@@ -66,7 +76,13 @@ export class OutboxWriter {
         ["uuid", "text", "text", "text", "int4", "int4"],
       )} WITH ORDINALITY AS e(event_id, topic, message_key, event_type, start, length, n) ORDER BY n
     `);
-    this.notifyAfterCommit(tx);
+    this.notifyAfterCommit(
+      tx,
+      envelopes.map((envelope, i) => ({
+        eventId: envelope.eventId,
+        payload: bytes.subarray(starts[i], ends[i]),
+      })),
+    );
     return envelopes;
   }
 }

@@ -1,7 +1,24 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { inTransaction, sql, type DatabasePool } from "@money/db";
+import { inTransaction, sql, type DatabasePool, type DatabaseTransactionConnection } from "@money/db";
 import type { EventBus } from "./bus/event-bus.js";
-import type { OutboxWriter } from "./outbox.js";
+import type { CommittedEvent, OutboxWriter } from "./outbox.js";
+
+/** How many handed-over payloads a relay keeps at most (a few batches of a thousand postings). */
+const MAX_HANDED_OVER = 20_000;
+
+interface OutboxRow {
+  /** bigserial, as text. */
+  id: string;
+  topic: string;
+  message_key: string;
+  event_id: string;
+  event_type: string;
+}
+
+/** Orders decimal id strings numerically (RETURNING does not keep the subquery's order). */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
 
 export interface RelayOptions {
   pool: DatabasePool;
@@ -36,6 +53,14 @@ export interface RelayOptions {
  * the per-key order when several replicas run.
  */
 export class OutboxRelay {
+  /**
+   * Payloads of events committed in this process, by event id, handed over by `wakeOn` after
+   * each commit: a pass publishes them from here and reads from the table only what it lacks
+   * (events of other processes, a restart's backlog, a full cache). `seq` orders hand-overs
+   * against passes, to forget the ones another relay published.
+   */
+  private readonly handedOver = new Map<string, { payload: Uint8Array; seq: number }>();
+  private handOvers = 0;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: () => void = () => {};
@@ -47,7 +72,17 @@ export class OutboxRelay {
   constructor(private readonly options: RelayOptions) {
     this.batchSize = options.batchSize ?? 500;
     this.idlePollMs = options.idlePollMs ?? 250;
-    options.wakeOn?.onCommitted(() => this.poke());
+    options.wakeOn?.onCommitted((events) => {
+      this.remember(events);
+      this.poke();
+    });
+  }
+
+  private remember(events: readonly CommittedEvent[]): void {
+    // Bounded: a relay that cannot publish (the bus is down) must not hold every payload since.
+    if (this.handedOver.size + events.length > MAX_HANDED_OVER) return;
+    const seq = ++this.handOvers;
+    for (const { eventId, payload } of events) this.handedOver.set(eventId, { payload, seq });
   }
 
   /** Asks for a pass now: events were just committed. */
@@ -72,39 +107,67 @@ export class OutboxRelay {
     await this.relayOnce().catch((error: unknown) => this.options.onError?.(error));
   }
 
-  /** Publishes one batch; returns how many events it published (0 if another relay holds the lock). */
+  /**
+   * Publishes one batch; returns how many events it published (0 if another relay holds the lock).
+   *
+   * The rows are marked in the statement that picks them, and the mark commits only after the
+   * publish succeeded: a failed publish or a crash before the commit leaves them unpublished,
+   * to be sent again (at-least-once, as above), in one statement fewer than select-then-mark.
+   */
   async relayOnce(): Promise<number> {
     const { pool, bus } = this.options;
-    return inTransaction(
+    const handedOverBefore = this.handOvers;
+    const published = await inTransaction(
       pool,
       async (tx) => {
         const leader = await tx.oneFirst(
           sql.unsafe`SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema()))`,
         );
-        if (!leader) return 0;
-        const rows = await tx.any(sql.unsafe`
-          SELECT id, topic, message_key, event_id, event_type, payload
-          FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize}
-        `);
-        if (rows.length === 0) return 0;
+        if (!leader) return null;
+        const rows = (await tx.any(sql.unsafe`
+          UPDATE outbox SET published_at = now()
+          WHERE id IN (SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize})
+          RETURNING id, topic, message_key, event_id, event_type
+        `)) as unknown as OutboxRow[];
+        if (rows.length === 0) return [];
+        rows.sort((a, b) => compareIds(a.id, b.id));
+        const read = await this.payloadsNotHandedOver(tx, rows);
         // Publishing inside the transaction only holds the leader lock; the
         // publish itself is not rolled back, which is the at-least-once above.
         await bus.publish(
           rows.map((r) => ({
-            topic: r["topic"] as string,
-            key: r["message_key"] as string,
-            value: r["payload"] as Buffer,
-            headers: { "event-id": r["event_id"] as string, "event-type": r["event_type"] as string },
+            topic: r.topic,
+            key: r.message_key,
+            value: this.handedOver.get(r.event_id)?.payload ?? read.get(r.id)!,
+            headers: { "event-id": r.event_id, "event-type": r.event_type },
           })),
         );
-        const ids = rows.map((r) => r["id"] as string);
-        await tx.query(
-          sql.unsafe`UPDATE outbox SET published_at = now() WHERE id = ANY(${sql.array(ids, "int8")})`,
-        );
-        return rows.length;
+        return rows.map((r) => r.event_id);
       },
       { isolation: "read committed", retries: 0 },
     );
+    if (published === null) return 0;
+    for (const eventId of published) this.handedOver.delete(eventId);
+    if (published.length < this.batchSize) {
+      // The pass saw every committed row; what was handed over before it and is still here
+      // was published by another relay.
+      for (const [eventId, { seq }] of this.handedOver) {
+        if (seq <= handedOverBefore) this.handedOver.delete(eventId);
+      }
+    }
+    return published.length;
+  }
+
+  private async payloadsNotHandedOver(
+    tx: DatabaseTransactionConnection,
+    rows: readonly OutboxRow[],
+  ): Promise<Map<string, Uint8Array>> {
+    const missing = rows.filter((r) => !this.handedOver.has(r.event_id)).map((r) => r.id);
+    if (missing.length === 0) return new Map();
+    const read = await tx.any(
+      sql.unsafe`SELECT id, payload FROM outbox WHERE id = ANY(${sql.array(missing, "int8")})`,
+    );
+    return new Map(read.map((r) => [r["id"] as string, r["payload"] as Buffer]));
   }
 
   private async run(): Promise<void> {
