@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { fromJson } from "@bufbuild/protobuf";
+import { StructSchema } from "@bufbuild/protobuf/wkt";
+import {
+  createDatabasePool,
+  inTransaction,
+  provisionServiceDatabase,
+  sql,
+  type DatabasePool,
+} from "@money/db";
+import { createTestDatabase, type TestDatabase } from "@money/db/testing";
+import type { EventBus, OutgoingMessage } from "../src/bus/event-bus.js";
+import type { NewEvent } from "../src/envelope.js";
+import { EVENTS_MIGRATIONS_DIR } from "../src/index.js";
+import { OutboxWriter } from "../src/outbox.js";
+import { OutboxRelay } from "../src/relay.js";
+
+/*
+ * The relay publishes the payloads its own writer handed over at commit, and
+ * reads from the table the ones it was not given (another process's events, a
+ * restart's backlog). Either way the bus gets the table's bytes, in id order,
+ * and the rows are marked.
+ */
+
+const TOPIC = "relay.hand-over";
+let db: TestDatabase;
+let pool: DatabasePool;
+const published: OutgoingMessage[] = [];
+/** The relay only publishes. */
+const recordingBus = {
+  publish: async (messages: readonly OutgoingMessage[]) => {
+    published.push(...messages);
+  },
+} as unknown as EventBus;
+
+beforeAll(async () => {
+  db = await createTestDatabase("relay_hand_over");
+  const url = await provisionServiceDatabase(db.adminUrl, {
+    service: "producer",
+    migrationDirs: [EVENTS_MIGRATIONS_DIR],
+    servicePassword: "dev",
+    roles: true,
+  });
+  pool = await createDatabasePool(url);
+}, 60_000);
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+const event = (key: string, seq: number): NewEvent<typeof StructSchema> => ({
+  topic: TOPIC,
+  schema: StructSchema,
+  payload: fromJson(StructSchema, { key, seq }),
+  aggregateType: "test",
+  aggregateId: key,
+  occurredAt: new Date(),
+});
+
+async function tableRows(): Promise<{ eventId: string; payload: Buffer; published: boolean }[]> {
+  const rows = await pool.any(sql.unsafe`SELECT event_id, payload, published_at FROM outbox ORDER BY id`);
+  return rows.map((r) => ({
+    eventId: r["event_id"] as string,
+    payload: r["payload"] as Buffer,
+    published: r["published_at"] !== null,
+  }));
+}
+
+describe("OutboxRelay", () => {
+  it("publishes handed-over and read-back payloads alike: the table's bytes, in id order, marked", async () => {
+    const writer = new OutboxWriter("producer");
+    const relay = new OutboxRelay({
+      pool,
+      bus: recordingBus,
+      schema: "producer",
+      wakeOn: writer,
+      batchSize: 3,
+    });
+    // Another process's writer: the relay is handed nothing of these.
+    const elsewhere = new OutboxWriter("producer");
+    await inTransaction(pool, (tx) => elsewhere.writeMany(tx, [event("a", 0), event("b", 0)]));
+    await inTransaction(pool, (tx) => writer.writeMany(tx, [event("a", 1), event("b", 1), event("c", 1)]));
+    await inTransaction(pool, (tx) => writer.write(tx, event("a", 2)));
+    // A rolled-back write hands nothing over and leaves no row.
+    await expect(
+      inTransaction(pool, async (tx) => {
+        await writer.write(tx, event("z", 9));
+        throw new Error("refused");
+      }),
+    ).rejects.toThrow("refused");
+
+    expect(await relay.relayOnce()).toBe(3);
+    expect(await relay.relayOnce()).toBe(3);
+    expect(await relay.relayOnce()).toBe(0);
+
+    const rows = await tableRows();
+    expect(rows).toHaveLength(6);
+    expect(rows.every((r) => r.published)).toBe(true);
+    expect(published.map((m) => m.headers?.["event-id"])).toEqual(rows.map((r) => r.eventId));
+    published.forEach((m, i) => expect(Buffer.from(m.value).equals(rows[i]!.payload)).toBe(true));
+  });
+});
