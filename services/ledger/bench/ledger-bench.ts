@@ -50,21 +50,24 @@ async function measured(
 ): Promise<Measured> {
   let calls = 0;
   const cpuBefore = cpuSecondsOf(pid);
-  const backends = await backendPidsOf(admin);
-  const postgresBefore = sum(backends.map(cpuSecondsOf));
+  const postgresBefore = new Map((await backendPidsOf(admin)).map((p) => [p, cpuSecondsOf(p)]));
   const loadBefore = process.cpuUsage();
   const result = await runLoad(callers, SECONDS, (caller) => call(caller).then(() => calls++));
   const load = process.cpuUsage(loadBefore);
+  const cpuAfter = cpuSecondsOf(pid);
+  // Backends opened during the run count whole; one closed during it (idle) is left out.
+  let postgres = 0;
+  for (const p of await backendPidsOf(admin)) {
+    postgres += Math.max(0, cpuSecondsOf(p) - (postgresBefore.get(p) ?? 0));
+  }
   const per = (seconds: number) => (1000 * seconds) / Math.max(1, calls);
   return {
     ...result,
-    cpuMsPerCall: per(cpuSecondsOf(pid) - cpuBefore),
-    postgresCpuMsPerCall: per(sum(backends.map(cpuSecondsOf)) - postgresBefore),
+    cpuMsPerCall: per(cpuAfter - cpuBefore),
+    postgresCpuMsPerCall: per(postgres),
     loadCpuMsPerCall: per((load.user + load.system) / 1e6),
   };
 }
-
-const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 
 /**
  * The server processes of the benchmark database's connections (the ledger's pool is opened
