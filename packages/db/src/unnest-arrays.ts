@@ -21,8 +21,8 @@ const CASTS: Record<ColumnType, ReturnType<typeof sql.fragment>> = {
  * element by element, quoting each and escaping it with two regular
  * expressions, and a ledger batch of a thousand postings sends some forty thousand
  * elements, most of them ids, integers and timestamps, which need neither.
- * Those are checked to be bare words (so a stray value cannot split an
- * element) and written as they are; text is quoted and escaped.
+ * Those are written as they are when they are bare words (so a stray value
+ * cannot split an element), quoted otherwise; text is always quoted and escaped.
  */
 export function unnestArrays(
   tuples: readonly (readonly (string | null)[])[],
@@ -51,11 +51,10 @@ function arrayLiteral(values: readonly (string | null)[], element: (value: strin
 /** Characters of uuids, integers and ISO timestamps: nothing an array literal gives a meaning to. */
 const BARE_WORD = /^[0-9A-Za-z:.+-]+$/;
 
+/** A bare word as it is; anything else (not a uuid, integer or time: Postgres will say so) quoted. */
 function bare(value: string): string {
-  if (!BARE_WORD.test(value) || (value.length === 4 && value.toUpperCase() === "NULL")) {
-    throw new Error(`${JSON.stringify(value)} cannot be written unquoted in an array literal`);
-  }
-  return value;
+  if (BARE_WORD.test(value) && !(value.length === 4 && value.toUpperCase() === "NULL")) return value;
+  return quote(value);
 }
 
 const NEEDS_ESCAPE = /[\\"]/;

@@ -46,8 +46,12 @@ describe("unnestArrays", () => {
     expect(ours[0]!["b"]).toBeNull();
   });
 
-  it("refuses a value that would change the literal's shape unquoted", () => {
-    expect(() => unnestArrays([["1,2"]], ["int8"])).toThrow(/cannot be written unquoted/);
-    expect(() => unnestArrays([["NULL"]], ["uuid"])).toThrow(/cannot be written unquoted/);
+  it("quotes an id, integer or time that is not a bare word, for Postgres to judge", async () => {
+    const braced = "{0000000a-0000-4000-8000-00000000000a}";
+    const read = (value: string, type: "uuid" | "int8") =>
+      pool.anyFirst(sql.unsafe`SELECT v::text FROM ${unnestArrays([[value]], [type])} AS x(v)`);
+    expect(await read(braced, "uuid")).toEqual(["0000000a-0000-4000-8000-00000000000a"]);
+    await expect(read("1,2", "int8")).rejects.toThrow(/invalid input syntax for type bigint/);
+    await expect(read("NULL", "uuid")).rejects.toThrow(/invalid input syntax for type uuid/);
   });
 });
