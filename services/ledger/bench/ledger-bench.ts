@@ -4,7 +4,10 @@
 //   PGBENCH_SCALE   pgbench scale factor (default 64: one branch per client at 64 clients)
 //   BENCH_CPU_PROFILE=<dir>  writes a V8 CPU profile of the ledger process there
 //   BENCH_QUICK=1   only the Transfer and PostTransactions runs (for iterating on the write path), with
-//                   BENCH_CALLERS (default 1,16,64) and BENCH_BATCH_SIZES (default 100,1000; empty for none)
+//                   BENCH_CALLERS (default 1,16,64) and BENCH_BATCH_SIZES (default 100,1000), each empty for
+//                   none: BENCH_QUICK=1 BENCH_CALLERS= runs the batches alone
+// Each write run prints the CPU time per transfer of the ledger process, of the Postgres backends
+// serving it and of this load generator: on two shared cores, they say where the time goes.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
