@@ -21,11 +21,12 @@ export interface JournalWrite {
 
 /** toISOString, remembering the last answer: a unit of work stamps most rows with the one time. */
 const iso = (() => {
-  let last: Date | undefined;
+  let lastMs = Number.NaN;
   let text = "";
   return (date: Date) => {
-    if (date !== last) {
-      last = date;
+    const ms = date.getTime();
+    if (ms !== lastMs) {
+      lastMs = ms;
       text = date.toISOString();
     }
     return text;
