@@ -112,7 +112,7 @@ export class OutboxRelay {
    *
    * The rows are marked in the statement that picks them, and the mark commits only after the
    * publish succeeded: a failed publish or a crash before the commit leaves them unpublished,
-   * to be sent again (at-least-once, as above), in one statement fewer than select-then-mark.
+   * to be sent again (at-least-once, as above).
    */
   async relayOnce(): Promise<number> {
     const { pool, bus } = this.options;
@@ -120,14 +120,17 @@ export class OutboxRelay {
     const published = await inTransaction(
       pool,
       async (tx) => {
-        const leader = await tx.oneFirst(
-          sql.unsafe`SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema()))`,
-        );
-        if (!leader) return null;
+        // One statement takes the leader lock, marks the oldest unpublished batch and returns it
+        // (nothing when another relay leads).
         const rows = (await tx.any(sql.unsafe`
-          UPDATE outbox SET published_at = now()
-          WHERE id IN (SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize})
-          RETURNING id, topic, message_key, event_id, event_type
+          WITH leader AS (
+            SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema())) AS is_leader
+          ), batch AS (
+            SELECT id FROM outbox WHERE published_at IS NULL AND (SELECT is_leader FROM leader)
+            ORDER BY id LIMIT ${this.batchSize}
+          )
+          UPDATE outbox o SET published_at = now() FROM batch WHERE o.id = batch.id
+          RETURNING o.id, o.topic, o.message_key, o.event_id, o.event_type
         `)) as unknown as OutboxRow[];
         if (rows.length === 0) return [];
         rows.sort((a, b) => compareIds(a.id, b.id));
@@ -146,11 +149,11 @@ export class OutboxRelay {
       },
       { isolation: "read committed", retries: 0 },
     );
-    if (published === null) return 0;
     for (const eventId of published) this.handedOver.delete(eventId);
     if (published.length < this.batchSize) {
-      // The pass saw every committed row; what was handed over before it and is still here
-      // was published by another relay.
+      // The pass saw every committed row, or another relay leads: what was handed over before
+      // it and is still here is (or will be) published by another relay, which reads it from
+      // the table. Forgetting a payload never loses its event, only costs reading it.
       for (const [eventId, { seq }] of this.handedOver) {
         if (seq <= handedOverBefore) this.handedOver.delete(eventId);
       }
