@@ -8,14 +8,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { createDatabasePool, sql } from "@money/db";
+import { createDatabasePool, sql, type DatabasePool } from "@money/db";
 import { createTestDatabase, type TestDatabase } from "@money/db/testing";
 import { AccountType, Direction, LedgerService } from "@money/proto/ledger/v1/ledger_pb";
 import { mintToken } from "@money/rpc";
@@ -35,18 +35,45 @@ const listFromEnv = (name: string, fallback: readonly number[]) =>
 const CALLERS = listFromEnv("BENCH_CALLERS", CONCURRENCY);
 const BATCH_SIZES = listFromEnv("BENCH_BATCH_SIZES", [100, 1_000]);
 
-/** A load result with the ledger process's CPU time per call (warm-up included in both). */
-type Measured = LoadResult & { cpuMsPerCall: number };
+/**
+ * A load result with the CPU time per call (warm-up included) of the ledger process, of the
+ * Postgres backends serving the benchmark database, and of this load generator: on two shared
+ * cores, these say which of the three a figure is waiting on.
+ */
+type Measured = LoadResult & { cpuMsPerCall: number; postgresCpuMsPerCall: number; loadCpuMsPerCall: number };
 
 async function measured(
   pid: number,
+  admin: DatabasePool,
   callers: number,
   call: (caller: number) => Promise<unknown>,
 ): Promise<Measured> {
   let calls = 0;
   const cpuBefore = cpuSecondsOf(pid);
+  const backends = await backendPidsOf(admin);
+  const postgresBefore = sum(backends.map(cpuSecondsOf));
+  const loadBefore = process.cpuUsage();
   const result = await runLoad(callers, SECONDS, (caller) => call(caller).then(() => calls++));
-  return { ...result, cpuMsPerCall: (1000 * (cpuSecondsOf(pid) - cpuBefore)) / Math.max(1, calls) };
+  const load = process.cpuUsage(loadBefore);
+  const per = (seconds: number) => (1000 * seconds) / Math.max(1, calls);
+  return {
+    ...result,
+    cpuMsPerCall: per(cpuSecondsOf(pid) - cpuBefore),
+    postgresCpuMsPerCall: per(sum(backends.map(cpuSecondsOf)) - postgresBefore),
+    loadCpuMsPerCall: per((load.user + load.system) / 1e6),
+  };
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+
+/**
+ * The server processes of the benchmark database's connections (the ledger's pool is opened
+ * by then and keeps its connections), excluding the one asking. Postgres runs on this machine.
+ */
+async function backendPidsOf(admin: DatabasePool): Promise<number[]> {
+  const pids = await admin.anyFirst(sql.unsafe`
+    SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+  return (pids as number[]).filter((p) => existsSync(`/proc/${p}/stat`));
 }
 
 type Ledger = Client<typeof LedgerService>;
@@ -59,6 +86,7 @@ const profile = process.env["BENCH_CPU_PROFILE"];
 
 /** CPU seconds (user + system) the process `pid` has used so far, from /proc (Linux). */
 function cpuSecondsOf(pid: number): number {
+  if (!existsSync(`/proc/${pid}/stat`)) return 0; // a backend that has since exited
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
@@ -165,7 +193,7 @@ async function main(): Promise<void> {
     for (const callers of CALLERS) {
       say(`single Transfer RPCs, ${callers} callers, ${SECONDS} s`);
       single.push(
-        await measured(pid, callers, () => {
+        await measured(pid, admin, callers, () => {
           const [from, to] = randomPair(ids);
           return ledger.transfer({
             idempotencyKey: randomUUID(),
@@ -182,7 +210,7 @@ async function main(): Promise<void> {
       say(`PostTransactions batches of ${size}, ${SECONDS} s`);
       // Two callers on disjoint halves of the accounts, so one batch's database work overlaps the other's encoding.
       const halves = [ids.slice(0, ids.length / 2), ids.slice(ids.length / 2)];
-      const result = await measured(pid, 2, (caller) =>
+      const result = await measured(pid, admin, 2, (caller) =>
         ledger.postTransactions({
           idempotencyKey: randomUUID(),
           atomic: false,
@@ -196,6 +224,8 @@ async function main(): Promise<void> {
         ...result,
         perSecond: result.perSecond * size,
         cpuMsPerCall: result.cpuMsPerCall / size,
+        postgresCpuMsPerCall: result.postgresCpuMsPerCall / size,
+        loadCpuMsPerCall: result.loadCpuMsPerCall / size,
       });
     }
     const writeRows = [
@@ -210,11 +240,11 @@ async function main(): Promise<void> {
       "",
       "### PostTransactions batches (2 callers)",
       "",
-      "| batch size | transfers/s | p50 ms per batch | p99 ms per batch | ledger CPU ms per transfer |",
-      "|---:|---:|---:|---:|---:|",
+      "| batch size | transfers/s | p50 ms per batch | p99 ms per batch | CPU ms per transfer: ledger | Postgres | load generator |",
+      "|---:|---:|---:|---:|---:|---:|---:|",
       ...batches.map(
         (r, i) =>
-          `| ${fmt(BATCH_SIZES[i]!)} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuMsPerCall, 3)} |`,
+          `| ${fmt(BATCH_SIZES[i]!)} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuMsPerCall, 3)} | ${fmt(r.postgresCpuMsPerCall, 3)} | ${fmt(r.loadCpuMsPerCall, 3)} |`,
       ),
       "",
       `Failures: ${single.map((r) => r.failures).join(" / ")} single, ${batches.map((r) => r.failures).join(" / ")} batch calls.`,
