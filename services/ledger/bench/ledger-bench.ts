@@ -52,8 +52,7 @@ async function measured(
 ): Promise<Measured> {
   let calls = 0;
   const cpuBefore = cpuSecondsOf(pid);
-  const backends = await backendPidsOf(admin);
-  const postgresBefore = sum(backends.map(cpuSecondsOf));
+  const postgresBefore = new Map((await backendPidsOf(admin)).map((p) => [p, cpuSecondsOf(p)]));
   const loadBefore = process.cpuUsage();
   const result = await runLoad(callers, SECONDS, (caller) => call(caller).then(() => calls++));
   const load = process.cpuUsage(loadBefore);
@@ -61,7 +60,11 @@ async function measured(
   return {
     ...result,
     cpuMsPerCall: per(cpuSecondsOf(pid) - cpuBefore),
-    postgresCpuMsPerCall: per(sum(backends.map(cpuSecondsOf)) - postgresBefore),
+    // The backends there at the end: the pool opens connections under load and closes idle ones,
+    // so a backend that came during the run counts from its start, and one that left is missed.
+    postgresCpuMsPerCall: per(
+      sum((await backendPidsOf(admin)).map((p) => cpuSecondsOf(p) - (postgresBefore.get(p) ?? 0))),
+    ),
     loadCpuMsPerCall: per((load.user + load.system) / 1e6),
   };
 }
