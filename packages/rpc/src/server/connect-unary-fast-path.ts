@@ -4,7 +4,6 @@ import {
   create,
   fromBinary,
   isMessage,
-  toBinary,
   type DescMethodUnary,
   type DescService,
   type JsonReadOptions,
@@ -31,6 +30,7 @@ import {
   headerUnaryEncoding,
 } from "@connectrpc/connect/protocol-connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import { encodeMessage } from "@money/kafka";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -156,7 +156,8 @@ export class ConnectUnaryFastPath {
         throw new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
       }
       const output = await this.invoke(route, call, message);
-      bytes = toBinary(route.method.output, output);
+      // encodeMessage writes what toBinary writes, several times faster (see @money/kafka).
+      bytes = encodeMessage(route.method.output, output);
     } catch (e) {
       const error =
         e instanceof ConnectError

@@ -1,4 +1,4 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { inTransaction, type DatabasePool } from "@money/db";
 import {
   TransferRequestSchema,
@@ -6,7 +6,7 @@ import {
   type TransferRequest,
   type TransferResponse,
 } from "@money/proto/ledger/v1/ledger_pb";
-import { hashRequest, type Caller } from "@money/rpc";
+import { encodeStoredResponse, hashRequest, type Caller } from "@money/rpc";
 import { recordIdempotencyKeys, type IdempotencyRecord } from "../db/idempotency-keys-table.js";
 import type { LedgerEventSink } from "../domain/ledger-events.js";
 import { LedgerError } from "../domain/ledger-error.js";
@@ -220,7 +220,7 @@ export class TransferGroupCommit {
           scope: member.scope,
           key: member.pending.request.idempotencyKey,
           requestHash: member.requestHash,
-          response: Buffer.from(toBinary(TransferResponseSchema, response)),
+          response: encodeStoredResponse(TransferResponseSchema, response),
         }));
         const taken = await recordIdempotencyKeys(tx, records);
         if (taken.length > 0) throw new KeysTaken(new Set(taken.map((i) => answered[i]!.member)));
