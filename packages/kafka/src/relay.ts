@@ -78,28 +78,29 @@ export class OutboxRelay {
     return inTransaction(
       pool,
       async (tx) => {
-        const leader = await tx.oneFirst(
-          sql.unsafe`SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema()))`,
-        );
-        if (!leader) return 0;
+        // One statement takes the leader lock, marks the oldest unpublished batch and returns it.
+        // The marks commit only after the bus has taken the batch (a failure to publish rolls
+        // them back), so a crash in between publishes the batch again: the at-least-once above.
         const rows = await tx.any(sql.unsafe`
-          SELECT id, topic, message_key, event_id, event_type, payload
-          FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize}
+          WITH leader AS (
+            SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema())) AS is_leader
+          ), batch AS (
+            SELECT id FROM outbox WHERE published_at IS NULL AND (SELECT is_leader FROM leader)
+            ORDER BY id LIMIT ${this.batchSize}
+          )
+          UPDATE outbox o SET published_at = now() FROM batch WHERE o.id = batch.id
+          RETURNING o.id, o.topic, o.message_key, o.event_id, o.event_type, o.payload
         `);
         if (rows.length === 0) return 0;
-        // Publishing inside the transaction only holds the leader lock; the
-        // publish itself is not rolled back, which is the at-least-once above.
+        // RETURNING keeps no order; the bus gets the batch in id order (int8 arrives as text).
+        const inOrder = [...rows].sort((a, b) => compareIds(a["id"] as string, b["id"] as string));
         await bus.publish(
-          rows.map((r) => ({
+          inOrder.map((r) => ({
             topic: r["topic"] as string,
             key: r["message_key"] as string,
             value: r["payload"] as Buffer,
             headers: { "event-id": r["event_id"] as string, "event-type": r["event_type"] as string },
           })),
-        );
-        const ids = rows.map((r) => r["id"] as string);
-        await tx.query(
-          sql.unsafe`UPDATE outbox SET published_at = now() WHERE id = ANY(${sql.array(ids, "int8")})`,
         );
         return rows.length;
       },
@@ -135,4 +136,9 @@ export class OutboxRelay {
       };
     });
   }
+}
+
+/** Orders two non-negative int8 ids given as decimal text. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
