@@ -23,6 +23,7 @@ export {
   timestampOf,
   type NewEvent,
 } from "./envelope.js";
+export { encodeMessage } from "./envelope-encoding.js";
 export { OutboxWriter } from "./outbox.js";
 export { OutboxRelay, type RelayOptions } from "./relay.js";
 export { subscribeThroughInbox, type InboxSubscription } from "./inbox.js";

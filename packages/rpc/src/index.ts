@@ -26,6 +26,7 @@ export {
   runIdempotent,
   runIdempotentIn,
   hashRequest,
+  encodeStoredResponse,
   type IdempotentCall,
 } from "./idempotency/idempotency.js";
 export { startRpcServer, type RpcServer, type RpcServerOptions } from "./server/rpc-server.js";

@@ -6,6 +6,7 @@
 //   BENCH_QUICK=1   only the Transfer and PostTransactions runs (for iterating on the write path), with
 //                   BENCH_CALLERS (default 1,16,64) and BENCH_BATCH_SIZES (default 100,1000), each empty for
 //                   none: BENCH_QUICK=1 BENCH_CALLERS= runs the batches alone
+//   BENCH_ONLY=single  only the single Transfer runs and pgbench at the same callers (BENCH_CALLERS applies)
 // Each write run prints the CPU time per transfer of the ledger process, of the Postgres backends
 // serving it and of this load generator: on two shared cores, they say where the time goes.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -31,12 +32,13 @@ const PGBENCH_SCALE = Number(process.env["PGBENCH_SCALE"] ?? "64");
 const ACCOUNTS = 2_000;
 const CONCURRENCY = [1, 16, 64] as const;
 const QUICK = process.env["BENCH_QUICK"] === "1";
+const ONLY_SINGLE = process.env["BENCH_ONLY"] === "single";
 const listFromEnv = (name: string, fallback: readonly number[]) =>
-  QUICK && process.env[name] !== undefined
+  (QUICK || ONLY_SINGLE) && process.env[name] !== undefined
     ? process.env[name]!.split(",").filter(Boolean).map(Number)
     : fallback;
 const CALLERS = listFromEnv("BENCH_CALLERS", CONCURRENCY);
-const BATCH_SIZES = listFromEnv("BENCH_BATCH_SIZES", [100, 1_000]);
+const BATCH_SIZES = ONLY_SINGLE ? [] : listFromEnv("BENCH_BATCH_SIZES", [100, 1_000]);
 
 /**
  * A load result with the CPU time per call (warm-up included) of the ledger process, of the
@@ -186,6 +188,45 @@ async function openAccounts(ledger: Ledger, count: number): Promise<string[]> {
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+type PgbenchRun = { clients: number; tps: number; latencyMs: number };
+
+/** pgbench's tpcb-like on a database of its own on the same server, at each of CALLERS. */
+async function runPgbench(url: string): Promise<PgbenchRun[]> {
+  say(`pgbench tpcb-like at scale ${PGBENCH_SCALE}`);
+  await initPgbench(url, PGBENCH_SCALE);
+  const runs: PgbenchRun[] = [];
+  for (const clients of CALLERS) {
+    say(`pgbench, ${clients} clients, ${SECONDS} s`);
+    runs.push({ clients, ...(await runTpcbLike(url, clients, SECONDS)) });
+  }
+  return runs;
+}
+
+const cpuColumns = (r: Measured) =>
+  `${fmt(r.cpuMsPerCall, 2)} | ${fmt(r.postgresCpuMsPerCall, 2)} | ${fmt(r.loadCpuMsPerCall, 2)}`;
+
+function singleVsPgbench(single: readonly Measured[], pgbench: readonly PgbenchRun[]): string[] {
+  return [
+    "### Single Transfer RPCs vs pgbench tpcb-like",
+    "",
+    "| callers | ledger transfers/s | p50 ms | p99 ms | CPU ms per transfer: ledger | Postgres | load generator | pgbench tps | ledger / pgbench |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...single.map((r, i) => {
+      const pg = pgbench[i]!;
+      return `| ${r.callers} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${cpuColumns(r)} | ${fmt(pg.tps)} | ${fmt((100 * r.perSecond) / pg.tps)}% |`;
+    }),
+  ];
+}
+
+function commandLine(loadBefore: number): string {
+  const switches = ONLY_SINGLE ? `BENCH_ONLY=single, BENCH_CALLERS=${CALLERS.join(",")}, ` : "";
+  return (
+    `Command: \`npm run bench:ledger\` (${switches}BENCH_SECONDS=${SECONDS}, PGBENCH_SCALE=${PGBENCH_SCALE}). ` +
+    `${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? process.arch}, Node ${process.version}; ` +
+    `1-minute load average ${fmt(loadBefore, 1)} before the run and ${fmt(loadavg()[0]!, 1)} after it.`
+  );
+}
+
 async function main(): Promise<void> {
   let db: TestDatabase | undefined;
   let pgbenchDb: TestDatabase | undefined;
@@ -243,11 +284,11 @@ async function main(): Promise<void> {
     const writeRows = [
       "### Single Transfer RPCs",
       "",
-      "| callers | transfers/s | p50 ms | p99 ms | ledger CPU ms per transfer |",
-      "|---:|---:|---:|---:|---:|",
+      "| callers | transfers/s | p50 ms | p99 ms | CPU ms per transfer: ledger | Postgres | load generator |",
+      "|---:|---:|---:|---:|---:|---:|---:|",
       ...single.map(
         (r) =>
-          `| ${r.callers} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuMsPerCall, 2)} |`,
+          `| ${r.callers} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${cpuColumns(r)} |`,
       ),
       "",
       "### PostTransactions batches (2 callers)",
@@ -264,6 +305,21 @@ async function main(): Promise<void> {
     if (QUICK) {
       console.log(writeRows.join("\n"));
       await admin.end();
+      return;
+    }
+    if (ONLY_SINGLE) {
+      await admin.end();
+      pgbenchDb = await createTestDatabase("pgbench");
+      const pgbench = await runPgbench(pgbenchDb.adminUrl);
+      console.log(
+        [
+          commandLine(loadBefore),
+          "",
+          ...singleVsPgbench(single, pgbench),
+          "",
+          `Failures: ${single.map((r) => r.failures).join(" / ")} single calls.`,
+        ].join("\n"),
+      );
       return;
     }
 
@@ -302,31 +358,16 @@ async function main(): Promise<void> {
     const asOfSmall = await measureSequential(1_000, () => balanceOf(small, asOf));
     const asOfLarge = await measureSequential(1_000, () => balanceOf(large, asOf));
 
-    say(`pgbench tpcb-like at scale ${PGBENCH_SCALE}`);
     pgbenchDb = await createTestDatabase("pgbench");
-    await initPgbench(pgbenchDb.adminUrl, PGBENCH_SCALE);
-    const pgbench: { clients: number; tps: number; latencyMs: number }[] = [];
-    for (const clients of CONCURRENCY) {
-      say(`pgbench, ${clients} clients, ${SECONDS} s`);
-      pgbench.push({ clients, ...(await runTpcbLike(pgbenchDb.adminUrl, clients, SECONDS)) });
-    }
+    const pgbench = await runPgbench(pgbenchDb.adminUrl);
     await admin.end();
 
     const rows = [
       "## Ledger",
       "",
-      `Command: \`npm run bench:ledger\` (BENCH_SECONDS=${SECONDS}, PGBENCH_SCALE=${PGBENCH_SCALE}). ` +
-        `${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? process.arch}, Node ${process.version}; ` +
-        `1-minute load average ${fmt(loadBefore, 1)} before the run and ${fmt(loadavg()[0]!, 1)} after it.`,
+      commandLine(loadBefore),
       "",
-      "### Single Transfer RPCs vs pgbench tpcb-like",
-      "",
-      "| callers | ledger transfers/s | p50 ms | p99 ms | ledger CPU ms per transfer | pgbench tps | ledger / pgbench |",
-      "|---:|---:|---:|---:|---:|---:|---:|",
-      ...single.map((r, i) => {
-        const pg = pgbench[i]!;
-        return `| ${r.callers} | ${fmt(r.perSecond)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.cpuMsPerCall, 2)} | ${fmt(pg.tps)} | ${fmt((100 * r.perSecond) / pg.tps)}% |`;
-      }),
+      ...singleVsPgbench(single, pgbench),
       "",
       ...writeRows.slice(writeRows.indexOf("### PostTransactions batches (2 callers)"), -2),
       "",

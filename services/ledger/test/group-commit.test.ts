@@ -110,4 +110,35 @@ describe("Transfer calls arriving together", () => {
     expect(poorBalance.posted).toBe("7.00");
     await ledger.expectBooksBalance();
   });
+
+  it("write each caller's calls in groups of their own, callers side by side", async () => {
+    const callers = [ledger.adminClient, ledger.as("service", "payments")];
+    const payers = await Promise.all(Array.from({ length: 30 }, () => ledger.fundedAccount("10.00")));
+    const payees = await Promise.all(payers.map(() => ledger.openAccount()));
+    const requests = payers.map((payer, i) => ({
+      caller: callers[i % 2]!,
+      request: { idempotencyKey: key(), fromAccountId: payer.id, toAccountId: payees[i]!.id, amount: "1.00" },
+    }));
+    const answers = await Promise.all(requests.map(({ caller, request }) => caller.transfer(request)));
+
+    const byCaller = await ledger.admin.any(sql.unsafe`
+      SELECT performed_by, count(*)::int AS transactions, count(DISTINCT xmin::text)::int AS database_transactions
+      FROM ledger.transactions WHERE id = ANY(${sql.array(
+        answers.map((a) => a.transaction!.id),
+        "uuid",
+      )}) GROUP BY performed_by ORDER BY performed_by`);
+    expect(byCaller.map((r) => [r["performed_by"], r["transactions"]])).toEqual([
+      ["admin-1", 15],
+      ["payments", 15],
+    ]);
+    // No database transaction wrote calls of both callers.
+    const shared = await ledger.admin.oneFirst(sql.unsafe`
+      SELECT count(*)::int FROM (
+        SELECT xmin::text FROM ledger.transactions WHERE id = ANY(${sql.array(
+          answers.map((a) => a.transaction!.id),
+          "uuid",
+        )}) GROUP BY xmin::text HAVING count(DISTINCT performed_by) > 1) both_callers`);
+    expect(shared).toBe(0);
+    await ledger.expectBooksBalance();
+  });
 });
