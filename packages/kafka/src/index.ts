@@ -23,7 +23,7 @@ export {
   timestampOf,
   type NewEvent,
 } from "./envelope.js";
-export { OutboxWriter } from "./outbox.js";
+export { OutboxWriter, type OutboxInsert } from "./outbox.js";
 export { OutboxRelay, type RelayOptions } from "./relay.js";
 export { subscribeThroughInbox, type InboxSubscription } from "./inbox.js";
 export { AuditRecorder, type Actor, type AuditEntry } from "./audit-recorder.js";

@@ -5,7 +5,7 @@ import {
   type DatabasePool,
   type DatabaseTransactionConnection,
 } from "@money/db";
-import type { Actor, AuditEntry, NewEvent } from "@money/kafka";
+import type { Actor, AuditEntry, NewEvent, OutboxWriter } from "@money/kafka";
 import type { DescMessage } from "@bufbuild/protobuf";
 import type { Logger } from "@money/rpc";
 import type { Currency } from "@money/money";
@@ -86,6 +86,9 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+/** `outbox` must be the writer `audit` writes through: the batch folds its events into its write. */
+export type GroupCommitDeps = LoyaltyDeps & { pins: VerifiedPinCache; outbox: OutboxWriter };
+
 export interface GroupCommitOptions {
   /** Most postings in one transaction. */
   maxBatch?: number;
@@ -98,7 +101,7 @@ export interface GroupCommitOptions {
 /**
  * Group commit of terminal postings (EarnPoints, AddStamp): the calls that
  * arrive while earlier batches are in flight are posted together, in one
- * transaction of five statements whatever their number, instead of a
+ * transaction of four statements whatever their number, instead of a
  * dozen statements each. Each call keeps its own outcome: the batch posts a
  * call only when the one-posting path would post it (device paired and not
  * revoked, PIN verified recently, card active, guards passed, no lots due,
@@ -122,7 +125,7 @@ export class PostingGroupCommit {
 
   constructor(
     private readonly pool: DatabasePool,
-    private readonly deps: LoyaltyDeps & { pins: VerifiedPinCache },
+    private readonly deps: GroupCommitDeps,
     options: GroupCommitOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 64;
@@ -212,7 +215,7 @@ interface Accepted {
  */
 async function postBatch(
   tx: DatabaseTransactionConnection,
-  deps: LoyaltyDeps & { pins: VerifiedPinCache },
+  deps: GroupCommitDeps,
   calls: readonly BatchedCall<unknown>[],
 ): Promise<(Outcome | null)[]> {
   // The one instant of the batch, read before its locks so that the lookup
@@ -291,14 +294,17 @@ async function postBatch(
     outcomes[a.index] = { response };
     return { ...call.idempotency, response: bytes };
   });
+  // The audit records and events go into the outbox in the write's own
+  // statement: one round trip fewer per batch.
+  const outbox = await deps.outbox.capture(tx, () => deps.audit.recordMany(tx, audit, events));
   const written = await writeBatch(tx, {
     lots: [...newLots.values()].flat(),
     transactions: accepted.map((a) => a.transaction),
     cards: [...cards.values()],
     idempotencyKeys: keys,
+    outbox,
   });
   if (!written) throw new BatchKeyTaken();
-  await deps.audit.recordMany(tx, audit, events);
   return outcomes;
 }
 
