@@ -94,6 +94,15 @@ export interface GroupCommitOptions {
   maxBatch?: number;
   /** Batches in flight at once (each holds one connection). */
   maxInFlight?: number;
+  /**
+   * While a batch is in flight, another starts only once this many calls
+   * wait (else when it ends). Why: every batch pays the same round trips,
+   * planning and the relay's pass after its commit, however few postings it
+   * carries; at 16 tills, batches that started whenever a slot was free
+   * carried about 4 postings, and those of 8 or more cost about a third less
+   * Postgres time per posting.
+   */
+  minBatchWhileBusy?: number;
   /** Where a batch that failed for an unforeseen reason is reported (its calls still run alone). */
   log?: Logger;
 }
@@ -121,6 +130,7 @@ export class PostingGroupCommit {
   private flushScheduled = false;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly minBatchWhileBusy: number;
   private readonly log: Logger | undefined;
 
   constructor(
@@ -130,6 +140,7 @@ export class PostingGroupCommit {
   ) {
     this.maxBatch = options.maxBatch ?? 64;
     this.maxInFlight = options.maxInFlight ?? 3;
+    this.minBatchWhileBusy = options.minBatchWhileBusy ?? 8;
     this.log = options.log;
   }
 
@@ -140,14 +151,20 @@ export class PostingGroupCommit {
     });
   }
 
+  /** Whether a batch may start now. */
+  private canStart(): boolean {
+    if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return false;
+    return this.inFlight === 0 || this.queue.length >= this.minBatchWhileBusy;
+  }
+
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    if (this.flushScheduled || !this.canStart()) return;
     this.flushScheduled = true;
     // The rest of this turn of the event loop may bring more calls (requests
     // parsed from the same socket reads): they join the same batch.
     setImmediate(() => {
       this.flushScheduled = false;
-      while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      while (this.canStart()) {
         const batch = this.queue.splice(0, this.maxBatch);
         this.inFlight++;
         void this.run(batch).finally(() => {
