@@ -24,7 +24,7 @@ export {
   type NewEvent,
 } from "./envelope.js";
 export { encodeMessage } from "./envelope-encoding.js";
-export { OutboxWriter } from "./outbox.js";
+export { OutboxWriter, type OutboxInsert } from "./outbox.js";
 export { OutboxRelay, type RelayOptions } from "./relay.js";
 export { subscribeThroughInbox, type InboxSubscription } from "./inbox.js";
 export { AuditRecorder, type Actor, type AuditEntry } from "./audit-recorder.js";

@@ -11,12 +11,24 @@ export interface CommittedEvent {
 }
 
 /**
+ * Events as an `INSERT INTO outbox …` for the caller to run inside one of its
+ * own statements, as a data-modifying CTE: `WITH events AS (${insert.sql}) …`.
+ */
+export interface OutboxInsert {
+  /** The INSERT, without RETURNING; it inserts nothing when there are no events. */
+  readonly sql: ReturnType<typeof sql.fragment>;
+  readonly envelopes: readonly EventEnvelope[];
+}
+
+/**
  * Writes events to the service's outbox inside the caller's transaction, so
  * they exist if and only if the state change commits. The relay publishes
  * them afterwards.
  */
 export class OutboxWriter {
   private readonly committedListeners = new Set<(events: readonly CommittedEvent[]) => void>();
+  /** Transactions whose writes `capture` is holding back, with what they wrote so far. */
+  private readonly captured = new WeakMap<DatabaseTransactionConnection, OutboxRow[]>();
 
   constructor(private readonly producer: string) {}
 
@@ -37,6 +49,11 @@ export class OutboxWriter {
     event: NewEvent<Desc>,
   ): Promise<EventEnvelope> {
     const envelope = envelopeOf(this.producer, event);
+    const held = this.captured.get(tx);
+    if (held) {
+      held.push(rowOf(event, envelope));
+      return envelope;
+    }
     const payload = Buffer.from(encodeEnvelope(envelope));
     await tx.query(sql.unsafe`
       INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
@@ -56,33 +73,93 @@ export class OutboxWriter {
     events: readonly NewEvent<DescMessage>[],
   ): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
-    const envelopes = events.map((event) => envelopeOf(this.producer, event));
+    const rows = events.map((event) => rowOf(event, envelopeOf(this.producer, event)));
+    const held = this.captured.get(tx);
+    if (held) held.push(...rows);
+    else await tx.query(sql.unsafe`${this.insertOf(tx, rows).sql}`);
+    return rows.map((row) => row.envelope);
+  }
+
+  /**
+   * The INSERT of `events`, in order, for the caller to fold into a statement
+   * of its own in `tx` (one round trip fewer than writeMany). The caller must
+   * run it in `tx`; the relay is woken when `tx` commits.
+   */
+  insertFragment(tx: DatabaseTransactionConnection, events: readonly NewEvent<DescMessage>[]): OutboxInsert {
+    return this.insertOf(
+      tx,
+      events.map((event) => rowOf(event, envelopeOf(this.producer, event))),
+    );
+  }
+
+  private insertOf(tx: DatabaseTransactionConnection, rows: readonly OutboxRow[]): OutboxInsert {
+    const envelopes = rows.map((row) => row.envelope);
     // The payloads travel as one binary parameter, cut apart by offset in SQL: a bytea[]
     // parameter would go as text, twice the size in hex, escaped and unescaped.
     const { bytes, ends } = encodeMessages(EventEnvelopeSchema, envelopes);
     const starts = ends.map((_, i) => (i === 0 ? 0 : ends[i - 1]!));
-    await tx.query(sql.unsafe`
-      INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
-      SELECT e.event_id, e.topic, e.message_key, e.event_type, substring(${sql.binary(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))}::bytea FROM e.start FOR e.length)
-      FROM ${unnestArrays(
-        envelopes.map((envelope, i) => [
-          envelope.eventId,
-          events[i]!.topic,
-          events[i]!.aggregateId,
-          envelope.eventType,
-          String(starts[i]! + 1),
-          String(ends[i]! - starts[i]!),
-        ]),
-        ["uuid", "text", "text", "text", "int4", "int4"],
-      )} WITH ORDINALITY AS e(event_id, topic, message_key, event_type, start, length, n) ORDER BY n
-    `);
-    this.notifyAfterCommit(
-      tx,
-      envelopes.map((envelope, i) => ({
-        eventId: envelope.eventId,
-        payload: bytes.subarray(starts[i], ends[i]),
-      })),
-    );
-    return envelopes;
+    const payloads = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Handed to the relay only after commit; it publishes a payload only for a row it finds
+    // unpublished in the table, so a fragment the caller never ran publishes nothing.
+    if (rows.length > 0) {
+      this.notifyAfterCommit(
+        tx,
+        envelopes.map((envelope, i) => ({
+          eventId: envelope.eventId,
+          payload: bytes.subarray(starts[i], ends[i]),
+        })),
+      );
+    }
+    return {
+      sql: sql.fragment`
+        INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
+        SELECT e.event_id, e.topic, e.message_key, e.event_type, substring(${sql.binary(payloads)}::bytea FROM e.start FOR e.length)
+        FROM ${unnestArrays(
+          envelopes.map((envelope, i) => [
+            envelope.eventId,
+            rows[i]!.topic,
+            rows[i]!.messageKey,
+            envelope.eventType,
+            String(starts[i]! + 1),
+            String(ends[i]! - starts[i]!),
+          ]),
+          ["uuid", "text", "text", "text", "int4", "int4"],
+        )} WITH ORDINALITY AS e(event_id, topic, message_key, event_type, start, length, n) ORDER BY n
+      `,
+      envelopes,
+    };
+  }
+
+  /**
+   * Runs `write`, holding back what it writes through this writer in `tx`,
+   * and returns those events as one insertFragment. For writes made through
+   * another component (an AuditRecorder over this writer) that the caller
+   * wants in a statement of its own: nothing reaches the outbox until the
+   * caller runs the fragment.
+   */
+  async capture(tx: DatabaseTransactionConnection, write: () => Promise<unknown>): Promise<OutboxInsert> {
+    if (this.captured.has(tx))
+      throw new Error("OutboxWriter.capture is already holding this transaction's writes");
+    const held: OutboxRow[] = [];
+    this.captured.set(tx, held);
+    try {
+      await write();
+    } finally {
+      this.captured.delete(tx);
+    }
+    return this.insertOf(tx, held);
   }
 }
+
+/** An event as the outbox stores it. */
+interface OutboxRow {
+  envelope: EventEnvelope;
+  topic: string;
+  messageKey: string;
+}
+
+const rowOf = (event: NewEvent<DescMessage>, envelope: EventEnvelope): OutboxRow => ({
+  envelope,
+  topic: event.topic,
+  messageKey: event.aggregateId,
+});

@@ -1,4 +1,5 @@
 import { sql, type CommonQueryMethods } from "@money/db";
+import type { OutboxInsert } from "@money/kafka";
 import type { Card } from "../domain/cards/card.js";
 import type { Store } from "../domain/stores/store.js";
 import type { LoyaltyTransaction } from "../domain/transactions/loyalty-transaction.js";
@@ -195,11 +196,13 @@ export interface BatchWrites {
   /** Each card once, as the batch leaves it. */
   cards: readonly Card[];
   idempotencyKeys: readonly { scope: string; key: string; requestHash: Buffer; response: Uint8Array }[];
+  /** The batch's audit records and events (OutboxWriter.capture). */
+  outbox: OutboxInsert;
 }
 
 /**
- * Writes a batch's lots, ledger rows, cards and idempotency records in one
- * statement. Returns false when a row or a key was not written because its
+ * Writes a batch's lots, ledger rows, cards, idempotency records and outbox
+ * events in one statement. Returns false when a row or a key was not written because its
  * unique key was taken (an idempotency key used meanwhile, an order that
  * earned already): the caller must then roll back. A key or an order that
  * another transaction is writing makes this statement wait for it.
@@ -303,6 +306,8 @@ export async function writeBatch(db: CommonQueryMethods, writes: BatchWrites): P
       FROM jsonb_to_recordset(${json(keys)}) AS k(scope text, key text, request_hash text, response text)
       ON CONFLICT DO NOTHING
       RETURNING 1
+    ), events AS (
+      ${writes.outbox.sql}
     )
     SELECT (SELECT count(*) FROM new_rows) AS rows_posted, (SELECT count(*) FROM recorded_keys) AS keys_recorded
   `);

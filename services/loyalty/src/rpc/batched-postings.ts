@@ -1,5 +1,6 @@
-import { toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
+import { encodeMessage } from "@money/kafka";
 import { actorOf, callerOf, hashRequest } from "@money/rpc";
 import type { StaffCredential } from "@money/proto/loyalty/v1/loyalty_pb";
 import type { Posted } from "../domain/cards/posted.js";
@@ -64,7 +65,8 @@ export function batchedOrAlone<Req extends DescMessage, Res extends DescMessage>
     },
     respond: (posted) => {
       const response = toResponse(posted);
-      return { response, bytes: toBinary(call.responseSchema, response) };
+      // The outbox's encoder: toBinary's bytes (the replay decodes them), in less time.
+      return { response, bytes: encodeMessage(call.responseSchema, response) };
     },
     alone,
   });

@@ -1,5 +1,4 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampOf } from "@money/kafka";
 import { formatAmount } from "@money/money";
 import {
   LoyaltyTransactionSchema,
@@ -24,11 +23,19 @@ const TYPE_TO_WIRE: Readonly<Record<TransactionType, WireType>> = {
   card_reactivated: WireType.CARD_REACTIVATED,
 };
 
-/** The wire view of a ledger row: amounts as decimal strings in the row's currency, absent values empty. */
+const LOYALTY_TRANSACTION = LoyaltyTransactionSchema.typeName as LoyaltyTransactionMessage["$typeName"];
+
+/**
+ * The wire view of a ledger row: amounts as decimal strings in the row's currency, absent values empty.
+ *
+ * Built as the literal message `create` would return (every field set): `create` walks the
+ * schema reflectively, and every terminal posting builds this twice (its reply and its event).
+ */
 export function transactionToWire(t: LoyaltyTransaction): LoyaltyTransactionMessage {
   const amount = (minor: bigint | null) =>
     minor === null || t.currency === null ? "" : formatAmount(minor, t.currency);
-  return create(LoyaltyTransactionSchema, {
+  return {
+    $typeName: LOYALTY_TRANSACTION,
     id: t.id,
     type: TYPE_TO_WIRE[t.type],
     merchantId: t.merchantId,
@@ -49,7 +56,7 @@ export function transactionToWire(t: LoyaltyTransaction): LoyaltyTransactionMess
     notes: t.notes ?? "",
     relatedTransactionId: t.relatedTransactionId ?? "",
     sagaId: t.sagaId ?? "",
-    transactionAt: timestampFromDate(t.transactionAt),
+    transactionAt: timestampOf(t.transactionAt),
     stampsDelta: t.stampsDelta,
     pointsDelta: t.pointsDelta,
     stampsBalanceAfter: t.stampsBalanceAfter,
@@ -59,5 +66,5 @@ export function transactionToWire(t: LoyaltyTransaction): LoyaltyTransactionMess
     pointsAlreadyExpired: t.pointsAlreadyExpired,
     pointsForgiven: t.pointsForgiven,
     lotId: t.lotId ?? "",
-  });
+  };
 }

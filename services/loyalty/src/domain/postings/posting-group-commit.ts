@@ -5,7 +5,7 @@ import {
   type DatabasePool,
   type DatabaseTransactionConnection,
 } from "@money/db";
-import type { Actor, AuditEntry, NewEvent } from "@money/kafka";
+import type { Actor, AuditEntry, NewEvent, OutboxWriter } from "@money/kafka";
 import type { DescMessage } from "@bufbuild/protobuf";
 import type { Logger } from "@money/rpc";
 import type { Currency } from "@money/money";
@@ -86,11 +86,23 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+/** `outbox` must be the writer `audit` writes through: the batch folds its events into its write. */
+export type GroupCommitDeps = LoyaltyDeps & { pins: VerifiedPinCache; outbox: OutboxWriter };
+
 export interface GroupCommitOptions {
   /** Most postings in one transaction. */
   maxBatch?: number;
   /** Batches in flight at once (each holds one connection). */
   maxInFlight?: number;
+  /**
+   * While a batch is in flight, another starts only once this many calls
+   * wait (else when it ends). Why: every batch pays the same round trips,
+   * planning and the relay's pass after its commit, however few postings it
+   * carries; at 16 tills, batches that started whenever a slot was free
+   * carried about 4 postings, and those of 8 or more cost about a third less
+   * Postgres time per posting.
+   */
+  minBatchWhileBusy?: number;
   /** Where a batch that failed for an unforeseen reason is reported (its calls still run alone). */
   log?: Logger;
 }
@@ -98,7 +110,7 @@ export interface GroupCommitOptions {
 /**
  * Group commit of terminal postings (EarnPoints, AddStamp): the calls that
  * arrive while earlier batches are in flight are posted together, in one
- * transaction of five statements whatever their number, instead of a
+ * transaction of four statements whatever their number, instead of a
  * dozen statements each. Each call keeps its own outcome: the batch posts a
  * call only when the one-posting path would post it (device paired and not
  * revoked, PIN verified recently, card active, guards passed, no lots due,
@@ -118,15 +130,17 @@ export class PostingGroupCommit {
   private flushScheduled = false;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly minBatchWhileBusy: number;
   private readonly log: Logger | undefined;
 
   constructor(
     private readonly pool: DatabasePool,
-    private readonly deps: LoyaltyDeps & { pins: VerifiedPinCache },
+    private readonly deps: GroupCommitDeps,
     options: GroupCommitOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 64;
     this.maxInFlight = options.maxInFlight ?? 3;
+    this.minBatchWhileBusy = options.minBatchWhileBusy ?? 8;
     this.log = options.log;
   }
 
@@ -137,14 +151,20 @@ export class PostingGroupCommit {
     });
   }
 
+  /** Whether a batch may start now. */
+  private canStart(): boolean {
+    if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return false;
+    return this.inFlight === 0 || this.queue.length >= this.minBatchWhileBusy;
+  }
+
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    if (this.flushScheduled || !this.canStart()) return;
     this.flushScheduled = true;
     // The rest of this turn of the event loop may bring more calls (requests
     // parsed from the same socket reads): they join the same batch.
     setImmediate(() => {
       this.flushScheduled = false;
-      while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      while (this.canStart()) {
         const batch = this.queue.splice(0, this.maxBatch);
         this.inFlight++;
         void this.run(batch).finally(() => {
@@ -212,7 +232,7 @@ interface Accepted {
  */
 async function postBatch(
   tx: DatabaseTransactionConnection,
-  deps: LoyaltyDeps & { pins: VerifiedPinCache },
+  deps: GroupCommitDeps,
   calls: readonly BatchedCall<unknown>[],
 ): Promise<(Outcome | null)[]> {
   // The one instant of the batch, read before its locks so that the lookup
@@ -291,14 +311,17 @@ async function postBatch(
     outcomes[a.index] = { response };
     return { ...call.idempotency, response: bytes };
   });
+  // The audit records and events go into the outbox in the write's own
+  // statement: one round trip fewer per batch.
+  const outbox = await deps.outbox.capture(tx, () => deps.audit.recordMany(tx, audit, events));
   const written = await writeBatch(tx, {
     lots: [...newLots.values()].flat(),
     transactions: accepted.map((a) => a.transaction),
     cards: [...cards.values()],
     idempotencyKeys: keys,
+    outbox,
   });
   if (!written) throw new BatchKeyTaken();
-  await deps.audit.recordMany(tx, audit, events);
   return outcomes;
 }
 
