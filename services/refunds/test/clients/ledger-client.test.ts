@@ -44,8 +44,8 @@ beforeAll(async () => {
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
     calls++;
     // A kept-alive socket the ledger closed as the request went out, as the client sees it.
-    if (script[calls - 1] === "drop") return req.socket.destroy();
-    ledger(req, res);
+    if (script[calls - 1] === "drop") req.socket.destroy();
+    else ledger(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
