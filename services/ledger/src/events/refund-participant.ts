@@ -60,13 +60,25 @@ async function performStep(
   switch (body.case) {
     case "markRefundProcessing": {
       const { transactionId, reason } = body.value;
-      const current = await getTransaction(tx, transactionId);
-      if (current.status !== "refund_initiated") {
-        await transitionTransaction(tx, context, { transactionId, to: "refund_initiated", reason });
+      // Through REFUND_INITIATED, unless the original is there already. Tried
+      // rather than read first: the transition reads the original under its
+      // lock anyway, and refuses (before writing anything) what it cannot do.
+      const initiated = await transitionTransaction(tx, context, {
+        transactionId,
+        to: "refund_initiated",
+        reason,
+      }).catch((error: unknown) => {
+        if (error instanceof LedgerError && error.reason === "INVALID_TRANSITION") return error;
+        throw error;
+      });
+      try {
+        return statusResult(
+          await transitionTransaction(tx, context, { transactionId, to: "refund_processing", reason }),
+        );
+      } catch (error) {
+        // Neither transition applies: the first refusal says why (a refunded original, say).
+        throw initiated instanceof LedgerError ? initiated : error;
       }
-      return statusResult(
-        await transitionTransaction(tx, context, { transactionId, to: "refund_processing", reason }),
-      );
     }
     case "reverseLedgerTransaction": {
       const { transactionId, amount, reason } = body.value;

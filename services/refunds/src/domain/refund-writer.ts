@@ -1,6 +1,6 @@
 import type { DatabaseTransactionConnection } from "@money/db";
 import type { Actor } from "@money/kafka";
-import { releaseOriginal } from "../db/originals-table.js";
+import { releaseOriginals } from "../db/originals-table.js";
 import { insertRefund, updateRefunds } from "../db/refunds-table.js";
 import { saveSteps } from "../db/saga-steps-table.js";
 import { insertTransitions } from "../db/transitions-table.js";
@@ -97,7 +97,7 @@ export class RefundWriter {
       [...this.steps].flatMap(([refundId, steps]) => [...steps.values()].map((step) => ({ refundId, step }))),
     );
     await insertTransitions(tx, this.transitions);
-    for (const refund of this.released) await releaseFinished(tx, refund);
+    await releaseOriginals(tx, this.released.map(releaseOf));
     await this.context.events.write(tx, this.events);
   }
 
@@ -146,7 +146,10 @@ export class RefundWriter {
  * and what a failed, rejected, expired or canceled refund had committed is
  * refundable again.
  */
-async function releaseFinished(tx: DatabaseTransactionConnection, refund: RefundRecord): Promise<void> {
-  const releasedMinor = RELEASING_STATUSES.includes(refund.status) ? refund.amountMinor : 0n;
-  await releaseOriginal(tx, refund.originalTransactionId, refund.id, releasedMinor);
+function releaseOf(refund: RefundRecord): { transactionId: string; refundId: string; releasedMinor: bigint } {
+  return {
+    transactionId: refund.originalTransactionId,
+    refundId: refund.id,
+    releasedMinor: RELEASING_STATUSES.includes(refund.status) ? refund.amountMinor : 0n,
+  };
 }
