@@ -11,7 +11,7 @@
 //   BENCH_COUNT_STATEMENTS "1": each service prints the SQL statements of the last measured run (stderr)
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -125,8 +125,42 @@ function cpuSeconds(processes: Record<string, number>, database: string): Record
     // A backend's title is "postgres: <user> <database> <client> <state>".
     postgres: named(new RegExp(`^postgres: (\\S+: )?\\S+ ${database} `)),
     "postgres shared": named(/^postgres: (\S+: )?(walwriter|checkpointer|background writer)/),
-    kafka: named(/kafka\.Kafka/),
+    kafka: kafkaBrokerPid === undefined ? named(/kafka\.Kafka/) : of(kafkaBrokerPid),
   };
+}
+
+/**
+ * The process of the broker listening on `port`, from /proc (Linux): other
+ * brokers on the machine (other test runs) are not this bench's.
+ */
+function brokerPidListeningOn(port: number): number | undefined {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address is ADDRESS:PORT in hex; state 0A is LISTEN; field 9 is the socket's inode.
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === "0A") inodes.add(fields[9]!);
+    }
+  }
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("kafka.Kafka")) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (inodes.has(link.slice("socket:[".length, -1))) return Number(pid);
+      }
+    } catch {
+      // A process that ended, or one we may not look into.
+    }
+  }
+  return undefined;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -135,6 +169,7 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const db = await createTestDatabase("bench_refunds");
 const databaseName = new URL(db.adminUrl).pathname.slice(1);
+const kafkaBrokerPid = brokerPidListeningOn(Number(BROKERS.split(",")[0]!.split(":").at(-1)));
 const children: ChildProcess[] = [];
 const bus = new KafkaBus({ brokers: BROKERS.split(","), clientId: "bench-refunds-load" });
 try {
