@@ -78,13 +78,15 @@ export class OutboxRelay {
     return inTransaction(
       pool,
       async (tx) => {
-        const leader = await tx.oneFirst(
-          sql.unsafe`SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema()))`,
-        );
-        if (!leader) return 0;
+        // The leader lock and the batch in one statement: a relay that is not
+        // the leader reads no rows, as if there were nothing to publish.
         const rows = await tx.any(sql.unsafe`
+          WITH leader AS (
+            SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema())) AS held
+          )
           SELECT id, topic, message_key, event_id, event_type, payload
-          FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ${this.batchSize}
+          FROM outbox WHERE published_at IS NULL AND (SELECT held FROM leader)
+          ORDER BY id LIMIT ${this.batchSize}
         `);
         if (rows.length === 0) return 0;
         // Publishing inside the transaction only holds the leader lock; the
