@@ -1,4 +1,5 @@
 import { sql, type CommonQueryMethods } from "@money/db";
+import type { Write } from "./write-together.js";
 
 /** What the refunds service has committed against one ledger transaction. */
 export interface OriginalRecord {
@@ -58,15 +59,14 @@ export async function updateOriginal(db: CommonQueryMethods, original: OriginalR
 
 /**
  * Frees each original of its active refund and gives back `releasedMinor` of
- * its committed total, relative to the stored figures, under the rows' locks;
- * for any number of refunds in one statement.
+ * its committed total, relative to the stored figures, under the rows' locks,
+ * for any number of refunds (a write for `writeTogether`); null for none.
  */
-export async function releaseOriginals(
-  db: CommonQueryMethods,
+export function releaseOriginals(
   releases: readonly { transactionId: string; refundId: string; releasedMinor: bigint }[],
-): Promise<void> {
-  if (releases.length === 0) return;
-  await db.query(sql.unsafe`
+): Write | null {
+  if (releases.length === 0) return null;
+  return sql.fragment`
     UPDATE refund_originals o
     SET committed_minor = o.committed_minor - r.released_minor,
         active_refund_id = CASE WHEN o.active_refund_id = ANY(r.refund_ids) THEN NULL ELSE o.active_refund_id END
@@ -79,5 +79,5 @@ export async function releaseOriginals(
       GROUP BY transaction_id
     ) r
     WHERE o.transaction_id = r.transaction_id
-  `);
+  `;
 }

@@ -1,9 +1,10 @@
 import type { DatabaseTransactionConnection } from "@money/db";
 import type { Actor } from "@money/kafka";
 import { releaseOriginals } from "../db/originals-table.js";
-import { insertRefund, updateRefunds } from "../db/refunds-table.js";
+import { insertRefunds, updateRefunds } from "../db/refunds-table.js";
 import { saveSteps } from "../db/saga-steps-table.js";
 import { insertTransitions } from "../db/transitions-table.js";
+import { writeTogether } from "../db/write-together.js";
 import {
   isFinal,
   RELEASING_STATUSES,
@@ -90,14 +91,18 @@ export class RefundWriter {
   }
 
   async commit(tx: DatabaseTransactionConnection): Promise<void> {
-    for (const refund of this.created.values()) await insertRefund(tx, refund);
-    await updateRefunds(tx, [...this.updated.values()]);
-    await saveSteps(
-      tx,
-      [...this.steps].flatMap(([refundId, steps]) => [...steps.values()].map((step) => ({ refundId, step }))),
-    );
-    await insertTransitions(tx, this.transitions);
-    await releaseOriginals(tx, this.released.map(releaseOf));
+    // No row is written twice (created and updated refunds are apart): the writes may share one statement.
+    await writeTogether(tx, [
+      insertRefunds([...this.created.values()]),
+      updateRefunds([...this.updated.values()]),
+      saveSteps(
+        [...this.steps].flatMap(([refundId, steps]) =>
+          [...steps.values()].map((step) => ({ refundId, step })),
+        ),
+      ),
+      insertTransitions(this.transitions),
+      releaseOriginals(this.released.map(releaseOf)),
+    ]);
     await this.context.events.write(tx, this.events);
   }
 
