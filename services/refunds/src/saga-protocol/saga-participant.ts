@@ -23,14 +23,26 @@ export interface RefundParticipantOptions {
   /** Base name of the consumer group and of its inbox rows, e.g. "ledger.refund-participant". */
   consumer: string;
   /**
-   * Performs one step in the inbox's transaction, by calling the service's
-   * own use cases. Returns the result on success; throws the service's
-   * DomainError for a business refusal. It never runs twice for one step of
-   * one saga: a later attempt gets the first outcome back.
+   * Opens the work of one batch of commands, in the batch's transaction: a
+   * batch that is tried again (after a conflict) opens a new one.
    */
-  perform(tx: DatabaseTransactionConnection, command: RefundSagaCommand): Promise<StepResult>;
+  openBatch(): ParticipantBatch;
   /** Refusal reasons that mean "try again later" rather than "no". */
   transientReasons?: readonly string[];
+}
+
+/** One batch's work of a participant, in the batch's transaction. */
+export interface ParticipantBatch {
+  /**
+   * Performs one step, in a savepoint of the transaction, by calling the
+   * service's own use cases. Returns the result on success; throws the
+   * service's DomainError for a business refusal (the savepoint rolls its
+   * writes back). It never runs twice for one step of one saga: a later
+   * attempt gets the first outcome back.
+   */
+  perform(tx: DatabaseTransactionConnection, command: RefundSagaCommand): Promise<StepResult>;
+  /** Runs after the batch's last step, before its replies are written: writes what the steps left for the end. */
+  finish?(tx: DatabaseTransactionConnection): Promise<void>;
 }
 
 /**
@@ -81,9 +93,10 @@ export async function startRefundParticipant(
           return key ? [{ key, command }] : [];
         }),
       );
+      const batch = options.openBatch();
       const replies = [];
       for (const command of commands) {
-        const reply = await answer(tx, command, records, options, transient);
+        const reply = await answer(tx, command, records, batch, transient);
         if (reply.outcome !== ReplyOutcome.SUCCEEDED) {
           deps.log.warn(
             { sagaId: command.sagaId, step: command.step, attempt: command.attempt, reason: reply.reason },
@@ -101,6 +114,7 @@ export async function startRefundParticipant(
         });
       }
       // The batch's step records and replies, a statement or two each.
+      await batch.finish?.(tx);
       await records.save(tx);
       await deps.outbox.writeMany(tx, replies);
     },
@@ -120,7 +134,7 @@ async function answer(
   tx: DatabaseTransactionConnection,
   command: RefundSagaCommand,
   records: StepRecords,
-  options: RefundParticipantOptions,
+  batch: ParticipantBatch,
   transient: ReadonlySet<string>,
 ): Promise<RefundSagaReply> {
   const base = {
@@ -164,7 +178,7 @@ async function answer(
   try {
     // A savepoint: a refused or failed step rolls back its own writes (its
     // claim is dropped with the batch's records) but not the inbox record and the reply.
-    const result = await tx.transaction((savepoint) => options.perform(savepoint, command));
+    const result = await tx.transaction((savepoint) => batch.perform(savepoint, command));
     const reply = create(RefundSagaReplySchema, { ...base, outcome: ReplyOutcome.SUCCEEDED, result });
     records.succeeded(key, reply);
     return reply;
