@@ -49,12 +49,13 @@ export async function lockOriginal(
   return toOriginal(row as unknown as OriginalRow);
 }
 
-export async function updateOriginal(db: CommonQueryMethods, original: OriginalRecord): Promise<void> {
-  await db.query(sql.unsafe`
+/** Stores the original's committed total and active refund (a write for `writeTogether`). */
+export function updateOriginal(original: OriginalRecord): Write {
+  return sql.fragment`
     UPDATE refund_originals
     SET committed_minor = ${original.committedMinor.toString()}, active_refund_id = ${original.activeRefundId}
     WHERE transaction_id = ${original.transactionId}
-  `);
+  `;
 }
 
 /**

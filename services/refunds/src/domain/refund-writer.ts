@@ -1,6 +1,6 @@
 import type { DatabaseTransactionConnection } from "@money/db";
 import type { Actor } from "@money/kafka";
-import { releaseOriginals } from "../db/originals-table.js";
+import { releaseOriginals, updateOriginal, type OriginalRecord } from "../db/originals-table.js";
 import { insertRefunds, updateRefunds } from "../db/refunds-table.js";
 import { saveSteps } from "../db/saga-steps-table.js";
 import { insertTransitions } from "../db/transitions-table.js";
@@ -34,6 +34,7 @@ export class RefundWriter {
   private readonly transitions: TransitionRecord[] = [];
   private readonly steps = new Map<string, Map<SagaStepName, StepRecord>>();
   private readonly released: RefundRecord[] = [];
+  private readonly originals = new Map<string, OriginalRecord>();
   private readonly events: StampedEvent[] = [];
 
   constructor(
@@ -86,13 +87,23 @@ export class RefundWriter {
     if (audited) this.emit({ type: "step_changed", refund, step, actor });
   }
 
+  /** The original's new committed total and active refund (a request took its share), written at commit. */
+  updateOriginal(original: OriginalRecord): void {
+    this.originals.set(original.transactionId, original);
+  }
+
   emit(event: RefundEvent): void {
     this.events.push({ ...event, occurredAt: this.now });
   }
 
   async commit(tx: DatabaseTransactionConnection): Promise<void> {
-    // No row is written twice (created and updated refunds are apart): the writes may share one statement.
+    // No row is written twice (created and updated refunds are apart, and an
+    // original is updated or released, never both): the writes may share one statement.
+    if (this.released.some((refund) => this.originals.has(refund.originalTransactionId))) {
+      throw new Error("an original updated and released in one unit of work");
+    }
     await writeTogether(tx, [
+      ...[...this.originals.values()].map(updateOriginal),
       insertRefunds([...this.created.values()]),
       updateRefunds([...this.updated.values()]),
       saveSteps(
