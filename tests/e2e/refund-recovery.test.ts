@@ -8,6 +8,7 @@ import { RefundStatus, SagaStep, StepStatus } from "@money/proto/refunds/v1/refu
 import { sql } from "@money/db";
 import { RefundPlatform, type Payment } from "../../services/refunds/test/support/refund-platform.js";
 import { waitUntil } from "@money/testkit";
+import { boundedStep } from "../../services/refunds/test/support/bounded-step.js";
 
 /*
  * The saga survives what production throws at it: the refunds process
@@ -77,12 +78,14 @@ async function spawnRefunds(port: number): Promise<{ child: ChildProcess; output
       }).catch(() => undefined);
       return health?.status === 200;
     },
-    { timeoutMs: 60_000, intervalMs: 200 },
+    { timeoutMs: 20_000, intervalMs: 200 },
   );
   return { child, output: () => output };
 }
 
 async function kill(child: ChildProcess): Promise<void> {
+  // A child that has exited already emits no "exit" again: waiting for it would hang.
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGKILL");
   await exited;
@@ -94,6 +97,19 @@ async function stepStatus(refundId: string, step: string): Promise<string | null
   `)) as string | null;
 }
 
+/**
+ * Whether every command the refunds service wrote for the refund has left its
+ * outbox for Kafka: a command still in the outbox when the process dies
+ * reaches no participant until the process is back.
+ */
+async function commandsPublished(refundId: string): Promise<boolean> {
+  const unpublished = await platform.admin.oneFirst(sql.unsafe`
+    SELECT count(*) FROM refunds.outbox
+    WHERE topic = 'refunds.commands' AND message_key = ${refundId} AND published_at IS NULL
+  `);
+  return Number(unpublished) === 0;
+}
+
 async function expectRefundedOnce(payment: Payment, cardId: string, amount: string): Promise<void> {
   expect(await platform.reversalsOf(payment.transaction.id)).toHaveLength(1);
   expect(await platform.balance(payment.customer.id)).toBe(amount);
@@ -103,20 +119,32 @@ async function expectRefundedOnce(payment: Payment, cardId: string, amount: stri
 }
 
 describe("the refunds process killed mid-saga", () => {
+  // Every step has a bound of its own, well inside the test's: a step that hangs names itself.
   it("finishes the saga when it comes back, with exactly one reversal", async () => {
     const port = await freePort();
-    let refunds = await spawnRefunds(port);
+    let refunds = await boundedStep("spawning refunds", 25_000, () => spawnRefunds(port));
     try {
-      const payment = await platform.settledPayment("80.00");
-      await platform.autoApproving(payment.merchantId);
-      const { cardId } = await platform.earnedPoints(payment, "80.00");
+      const { payment, cardId } = await boundedStep("setting up the payment", 15_000, async () => {
+        const payment = await platform.settledPayment("80.00");
+        await platform.autoApproving(payment.merchantId);
+        return { payment, ...(await platform.earnedPoints(payment, "80.00")) };
+      });
 
-      // Loyalty is away, so the saga is certain to be in flight at the loyalty step when the kill comes.
-      await platform.stopLoyalty();
-      const refund = await platform.request(payment, "80.00");
-      await waitUntil(
-        "the ledger steps",
-        async () => (await stepStatus(refund.id, "reverse_loyalty_points")) === "in_flight",
+      // Loyalty is away, so the saga is certain to be in flight at the loyalty step when the kill
+      // comes; the kill waits for the loyalty command to be published (in Kafka, loyalty finds it
+      // when it is back, while refunds is still dead).
+      await boundedStep("stopping loyalty", 10_000, () => platform.stopLoyalty());
+      const refund = await boundedStep("requesting the refund", 5_000, () =>
+        platform.request(payment, "80.00"),
+      );
+      await boundedStep("the ledger steps", 20_000, () =>
+        waitUntil(
+          "the ledger steps, and the loyalty command on its way",
+          async () =>
+            (await stepStatus(refund.id, "reverse_loyalty_points")) === "in_flight" &&
+            (await commandsPublished(refund.id)),
+          { timeoutMs: 15_000 },
+        ),
       ).catch(async (error: unknown) => {
         const steps = await platform.admin.any(
           sql.unsafe`SELECT step, status, attempts, last_error FROM refunds.saga_steps WHERE refund_id = ${refund.id}`,
@@ -128,18 +156,29 @@ describe("the refunds process killed mid-saga", () => {
           `${(error as Error).message}\n${JSON.stringify(steps)}\n${JSON.stringify(outbox)}\n${refunds.output()}`,
         );
       });
-      await kill(refunds.child);
+      await boundedStep("killing refunds", 5_000, () => kill(refunds.child));
 
       // While refunds is dead, loyalty comes back and answers into Kafka; the step's deadline passes.
-      await platform.startLoyalty();
-      await waitUntil(
-        "loyalty's reply",
-        async () => (await platform.outbox("loyalty", "refunds.replies", refund.id)).length > 0,
+      await boundedStep("starting loyalty", 10_000, () => platform.startLoyalty());
+      await boundedStep("loyalty's reply", 25_000, () =>
+        waitUntil(
+          "loyalty's reply",
+          async () => (await platform.outbox("loyalty", "refunds.replies", refund.id)).length > 0,
+          { timeoutMs: 20_000 },
+        ),
       );
-      expect((await platform.refund(refund.id).catch(() => null)) === null).toBe(true);
+      const gone = await boundedStep("asking the dead refunds service", 5_000, () =>
+        platform.refund(refund.id).then(
+          () => false,
+          () => true,
+        ),
+      );
+      expect(gone).toBe(true);
 
-      refunds = await spawnRefunds(port);
-      const done = await platform.waitForStatus(refund.id, RefundStatus.SUCCEEDED);
+      refunds = await boundedStep("spawning refunds again", 25_000, () => spawnRefunds(port));
+      const done = await boundedStep("the saga to succeed", 35_000, () =>
+        platform.waitForStatus(refund.id, RefundStatus.SUCCEEDED, 30_000),
+      );
       await expectRefundedOnce(payment, cardId, "80.00");
       const loyaltyStep = done.steps.find((s) => s.step === SagaStep.REVERSE_LOYALTY_POINTS)!;
       expect(loyaltyStep.status).toBe(StepStatus.SUCCEEDED);
@@ -148,7 +187,7 @@ describe("the refunds process killed mid-saga", () => {
       await kill(refunds.child).catch(() => {});
       platform.refundsUrl = undefined;
     }
-  }, 120_000);
+  }, 200_000);
 });
 
 describe("the Kafka broker restarted mid-saga", () => {

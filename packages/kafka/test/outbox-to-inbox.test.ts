@@ -35,6 +35,7 @@ const TOPICS = {
   rollback: uniqueName("deposits-rollback"),
   crash: uniqueName("deposits-crash"),
   restart: uniqueName("deposits-restart"),
+  leader: uniqueName("deposits-leader"),
 };
 
 let db: TestDatabase;
@@ -335,6 +336,30 @@ describe("outbox → relay → Kafka → inbox", () => {
     for (const id of ids) expect(new Set(deliveries.get(id)).size).toBe(2);
     await expectAppliedExactlyOnce(ids);
     expect(await sequencesByKey(ids)).toEqual({ "acct-x": range(3), "acct-y": range(3) });
+  });
+
+  it("publishes nothing while another relay of the schema holds the leader lock", async () => {
+    const ids = await depositInterleaved(TOPICS.leader, ["acct-l"], 2);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    // Another relay's pass in flight: its transaction holds the schema's leader lock.
+    const other = inTransaction(producer, async (tx) => {
+      await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock(hashtext('outbox-relay:' || current_schema()))`);
+      held();
+      await released;
+    });
+    await holding;
+    try {
+      expect(await newRelay().relayOnce()).toBe(0);
+      expect(await unpublished(ids)).toBe(2);
+    } finally {
+      release();
+      await other;
+    }
+    expect(await newRelay().relayOnce()).toBe(2);
+    expect(await unpublished(ids)).toBe(0);
   });
 
   it("loses nothing and applies nothing twice when the broker restarts mid-stream", async () => {

@@ -8,6 +8,7 @@
 //   BENCH_POOL_SIZE     connections (default 16)
 //   BENCH_COUNT_STATEMENTS  "1": counts the SQL statements the process sends, by
 //                      their first words, and prints the counts to stderr on stop
+//                      and on SIGUSR2 (which starts the count again)
 // and the services' own variables (REFUNDS_SAGA_NAMESPACE, LEDGER_URL, ...).
 import { KafkaBus } from "@money/kafka";
 import pg from "pg";
@@ -52,13 +53,20 @@ const service = await startService(definition, {
   listen: true,
   log,
 });
+function printStatements(): void {
+  if (statements.size === 0) return;
+  const sorted = [...statements].sort((a, b) => b[1] - a[1]);
+  console.error(`[${which}] statements: ${sorted.reduce((sum, [, n]) => sum + n, 0)}`);
+  for (const [name, n] of sorted) console.error(`[${which}] ${n}\t${name}`);
+}
+// The bench asks for the counts of its measured run: SIGUSR2 before it and after it.
+process.on("SIGUSR2", () => {
+  printStatements();
+  statements.clear();
+});
 stopOnSignals(async () => {
   await service.stop();
   await bus.close();
-  if (statements.size > 0) {
-    const sorted = [...statements].sort((a, b) => b[1] - a[1]);
-    console.error(`[${which}] statements: ${sorted.reduce((sum, [, n]) => sum + n, 0)}`);
-    for (const [name, n] of sorted) console.error(`[${which}] ${n}\t${name}`);
-  }
+  printStatements();
 });
 console.log(JSON.stringify({ url: service.url }));

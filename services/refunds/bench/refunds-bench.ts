@@ -8,9 +8,10 @@
 //   BENCH_REQUESTERS   concurrent requesters of each run (default "1,32"; the single
 //                      requester's run measures BENCH_REFUNDS / 10)
 //   KAFKA_BROKERS      the broker (default 127.0.0.1:19092)
+//   BENCH_COUNT_STATEMENTS "1": each service prints the SQL statements of the last measured run (stderr)
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -93,10 +94,12 @@ function client<S extends typeof LedgerService | typeof LoyaltyService | typeof 
 }
 
 /**
- * CPU time (user + system) so far of each named process, and of all Postgres
- * backends and the Kafka broker together, from /proc (Linux).
+ * CPU time (user + system) so far of each named process, of the Postgres
+ * backends connected to the benchmark's database, of Postgres's shared
+ * processes (WAL writer, checkpointer, ...: other databases' work too), and
+ * of the Kafka broker, from /proc (Linux).
  */
-function cpuSeconds(processes: Record<string, number>): Record<string, number> {
+function cpuSeconds(processes: Record<string, number>, database: string): Record<string, number> {
   const ticks = 100; // USER_HZ on Linux
   const of = (pid: number) => {
     try {
@@ -119,9 +122,45 @@ function cpuSeconds(processes: Record<string, number>): Record<string, number> {
       .reduce((sum, pid) => sum + of(Number(pid)), 0);
   return {
     ...Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, of(pid)])),
-    postgres: named(/^postgres/),
-    kafka: named(/kafka\.Kafka/),
+    // A backend's title is "postgres: <user> <database> <client> <state>".
+    postgres: named(new RegExp(`^postgres: (\\S+: )?\\S+ ${database} `)),
+    "postgres shared": named(/^postgres: (\S+: )?(walwriter|checkpointer|background writer)/),
+    kafka: kafkaBrokerPid === undefined ? named(/kafka\.Kafka/) : of(kafkaBrokerPid),
   };
+}
+
+/**
+ * The process of the broker listening on `port`, from /proc (Linux): other
+ * brokers on the machine (other test runs) are not this bench's.
+ */
+function brokerPidListeningOn(port: number): number | undefined {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address is ADDRESS:PORT in hex; state 0A is LISTEN; field 9 is the socket's inode.
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === "0A") inodes.add(fields[9]!);
+    }
+  }
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("kafka.Kafka")) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (inodes.has(link.slice("socket:[".length, -1))) return Number(pid);
+      }
+    } catch {
+      // A process that ended, or one we may not look into.
+    }
+  }
+  return undefined;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -129,6 +168,8 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const db = await createTestDatabase("bench_refunds");
+const databaseName = new URL(db.adminUrl).pathname.slice(1);
+const kafkaBrokerPid = brokerPidListeningOn(Number(BROKERS.split(",")[0]!.split(":").at(-1)));
 const children: ChildProcess[] = [];
 const bus = new KafkaBus({ brokers: BROKERS.split(","), clientId: "bench-refunds-load" });
 try {
@@ -316,14 +357,31 @@ try {
   const fmt = (n: number) =>
     n.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
   const rows: string[] = [];
-  let last: { cpu: Record<string, number>; count: number; ids: string[]; load: number } | undefined;
+  let last:
+    | { cpu: Record<string, number>; messages: string[]; count: number; ids: string[]; load: number }
+    | undefined;
+  const countingStatements = process.env["BENCH_COUNT_STATEMENTS"] === "1";
   for (const concurrency of RUNS) {
     const count = refundsOf(concurrency);
     say(`measuring: ${count} refunds, ${concurrency} requesters`);
     const load = loadavg()[0]!;
-    const cpuBefore = cpuSeconds(processes);
+    const outboxBefore = await admin.one(sql.unsafe`
+      SELECT (SELECT coalesce(max(id), 0) FROM ledger.outbox) AS ledger,
+             (SELECT coalesce(max(id), 0) FROM loyalty.outbox) AS loyalty,
+             (SELECT coalesce(max(id), 0) FROM refunds.outbox) AS refunds
+    `);
+    if (countingStatements) for (const child of children) child.kill("SIGUSR2");
+    const cpuBefore = cpuSeconds(processes, databaseName);
     const result = await run(count, concurrency);
-    const cpuAfter = cpuSeconds(processes);
+    const cpuAfter = cpuSeconds(processes, databaseName);
+    if (countingStatements) for (const child of children) child.kill("SIGUSR2");
+    // Every message the services publish goes through their outboxes.
+    const messages = await admin.any(sql.unsafe`
+      SELECT 'ledger' AS service, topic, count(*) AS n FROM ledger.outbox WHERE id > ${outboxBefore["ledger"] as string} GROUP BY topic
+      UNION ALL SELECT 'loyalty', topic, count(*) FROM loyalty.outbox WHERE id > ${outboxBefore["loyalty"] as string} GROUP BY topic
+      UNION ALL SELECT 'refunds', topic, count(*) FROM refunds.outbox WHERE id > ${outboxBefore["refunds"] as string} GROUP BY topic
+      ORDER BY 1, 2
+    `);
     const server = await admin.one(sql.unsafe`
       SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
       FROM (SELECT extract(epoch FROM completed_at - created_at) * 1000 AS ms FROM refunds.refunds
@@ -334,6 +392,9 @@ try {
     );
     last = {
       cpu: Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, cpuAfter[k]! - cpuBefore[k]!])),
+      messages: messages.map(
+        (m) => `${m["service"] as string} ${m["topic"] as string} ${fmt(Number(m["n"]) / count)}`,
+      ),
       count,
       ids: result.ids,
       load,
@@ -367,7 +428,7 @@ try {
       .map((r) => `${r["step"] as string} ${fmt(Number(r["p50"]))} ms`)
       .join(", ")}. CPU time per refund: ${Object.keys(last!.cpu)
       .map((name) => `${name} ${fmt((last!.cpu[name]! / last!.count) * 1000)} ms`)
-      .join(", ")}.`,
+      .join(", ")}. Messages published per refund: ${last!.messages.join(", ")}.`,
   );
   console.log("");
   console.log(

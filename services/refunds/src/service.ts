@@ -95,6 +95,7 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
 
 export {
   startRefundParticipant,
+  type ParticipantBatch,
   type RefundParticipantOptions,
   type StepResult,
 } from "./saga-protocol/saga-participant.js";

@@ -8,9 +8,9 @@ import {
   type RefundSagaCommand,
 } from "@money/proto/refunds/v1/saga_pb";
 import { startRefundParticipant, type StepResult } from "@money/refunds/saga-participant";
-import type { Caller } from "@money/rpc";
+import { actorOf, type Caller } from "@money/rpc";
 import type { ServiceDeps } from "@money/runtime";
-import type { WriteContext } from "../domain/ledger-events.js";
+import type { LedgerEventSink, StampedEvent, WriteContext } from "../domain/ledger-events.js";
 import { LedgerError } from "../domain/ledger-error.js";
 import { transitionTransaction } from "../domain/lifecycle/transition-transaction.js";
 import { cancelReversal } from "../domain/reversal/cancel-reversal.js";
@@ -32,14 +32,71 @@ import { OutboxEventSink } from "./outbox-event-sink.js";
  * reversal, and put the original back to SETTLED.
  */
 export async function startLedgerRefundParticipant(deps: ServiceDeps): Promise<{ stop(): Promise<void> }> {
-  const events = new OutboxEventSink(deps.audit);
+  const outbox = new OutboxEventSink(deps.audit);
   return startRefundParticipant(deps, {
     participant: Participant.LEDGER,
     consumer: "ledger.refund-participant",
     // Optimistic locks are not used by the saga's postings; a conflict is still "later", never "no".
     transientReasons: ["ACCOUNT_VERSION_MISMATCH"],
-    perform: (tx, command) => performStep(tx, { caller: sagaCaller(command), events }, command),
+    openBatch: () => {
+      const events = new BatchEvents(outbox);
+      return {
+        perform: async (tx, command) => {
+          const step = events.ofStep();
+          const result = await performStep(tx, { caller: sagaCaller(command), events: step }, command);
+          step.keep();
+          return result;
+        },
+        finish: (tx) => events.write(tx),
+      };
+    },
   });
+}
+
+/**
+ * The events of a batch's steps, written to the outbox together when the
+ * batch's steps are done (in its transaction, before the replies): a
+ * statement or two per batch instead of one per status change. The events
+ * of a step that did not take effect (its savepoint rolled back) are dropped
+ * with it.
+ */
+class BatchEvents {
+  private readonly kept: { events: readonly StampedEvent[]; caller: Caller }[] = [];
+
+  constructor(private readonly outbox: LedgerEventSink) {}
+
+  /** A sink for one step's events: kept for the batch once `keep` is called. */
+  ofStep(): LedgerEventSink & { keep(): void } {
+    const written: { events: readonly StampedEvent[]; caller: Caller }[] = [];
+    return {
+      write: async (_tx, events, caller) => {
+        written.push({ events, caller });
+      },
+      keep: () => this.kept.push(...written),
+    };
+  }
+
+  /**
+   * Writes the kept events in order; one write for each run of them whose
+   * callers act as the same principal (the outbox records the actor, not the
+   * saga step's request id): in a batch of saga steps, one.
+   */
+  async write(tx: DatabaseTransactionConnection): Promise<void> {
+    let run: { events: StampedEvent[]; caller: Caller } | undefined;
+    for (const { events, caller } of this.kept) {
+      if (run && sameActor(run.caller, caller)) {
+        run.events.push(...events);
+        continue;
+      }
+      if (run) await this.outbox.write(tx, run.events, run.caller);
+      run = { events: [...events], caller };
+    }
+    if (run) await this.outbox.write(tx, run.events, run.caller);
+  }
+}
+
+function sameActor(a: Caller, b: Caller): boolean {
+  return JSON.stringify(actorOf(a)) === JSON.stringify(actorOf(b));
 }
 
 /** The saga acts as the refunds service; the command names the saga, step and attempt. */
@@ -60,13 +117,25 @@ async function performStep(
   switch (body.case) {
     case "markRefundProcessing": {
       const { transactionId, reason } = body.value;
-      const current = await getTransaction(tx, transactionId);
-      if (current.status !== "refund_initiated") {
-        await transitionTransaction(tx, context, { transactionId, to: "refund_initiated", reason });
+      // Through REFUND_INITIATED, unless the original is there already. Tried
+      // rather than read first: the transition reads the original under its
+      // lock anyway, and refuses (before writing anything) what it cannot do.
+      const initiated = await transitionTransaction(tx, context, {
+        transactionId,
+        to: "refund_initiated",
+        reason,
+      }).catch((error: unknown) => {
+        if (error instanceof LedgerError && error.reason === "INVALID_TRANSITION") return error;
+        throw error;
+      });
+      try {
+        return statusResult(
+          await transitionTransaction(tx, context, { transactionId, to: "refund_processing", reason }),
+        );
+      } catch (error) {
+        // Neither transition applies: the first refusal says why (a refunded original, say).
+        throw initiated instanceof LedgerError ? initiated : error;
       }
-      return statusResult(
-        await transitionTransaction(tx, context, { transactionId, to: "refund_processing", reason }),
-      );
     }
     case "reverseLedgerTransaction": {
       const { transactionId, amount, reason } = body.value;

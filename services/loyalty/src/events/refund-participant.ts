@@ -34,38 +34,40 @@ export async function startLoyaltyRefundParticipant(
   return startRefundParticipant(deps, {
     participant: Participant.LOYALTY,
     consumer: "loyalty.refund-participant",
-    perform: async (tx, command) => {
-      if (command.body.case !== "reverseLoyaltyPoints") {
-        throw new LoyaltyError(
-          "INVALID_ARGUMENT",
-          `loyalty does not perform ${command.body.case ?? "an empty command"}`,
+    openBatch: () => ({
+      perform: async (tx, command) => {
+        if (command.body.case !== "reverseLoyaltyPoints") {
+          throw new LoyaltyError(
+            "INVALID_ARGUMENT",
+            `loyalty does not perform ${command.body.case ?? "an empty command"}`,
+          );
+        }
+        const order = command.body.value;
+        const reversed = await reverseForOrder(
+          tx,
+          loyalty,
+          {
+            merchantId: order.merchantId,
+            orderReference: order.orderReference,
+            refundedAmount: order.refundedAmount,
+            originalPurchaseAmount: order.originalPurchaseAmount,
+            currency: order.currency,
+            sagaId: command.sagaId,
+          },
+          SAGA_ACTING,
         );
-      }
-      const order = command.body.value;
-      const reversed = await reverseForOrder(
-        tx,
-        loyalty,
-        {
-          merchantId: order.merchantId,
-          orderReference: order.orderReference,
-          refundedAmount: order.refundedAmount,
-          originalPurchaseAmount: order.originalPurchaseAmount,
-          currency: order.currency,
-          sagaId: command.sagaId,
-        },
-        SAGA_ACTING,
-      );
-      return {
-        case: "loyaltyReversal",
-        value: create(LoyaltyReversalResultSchema, {
-          outcome: reversed.outcome,
-          loyaltyTransactionId: reversed.transaction?.id ?? "",
-          pointsCancelled: reversed.pointsCancelled,
-          pointsReversed: reversed.pointsReversed,
-          pointsAlreadyExpired: reversed.pointsAlreadyExpired,
-          pointsForgiven: reversed.pointsForgiven,
-        }),
-      };
-    },
+        return {
+          case: "loyaltyReversal",
+          value: create(LoyaltyReversalResultSchema, {
+            outcome: reversed.outcome,
+            loyaltyTransactionId: reversed.transaction?.id ?? "",
+            pointsCancelled: reversed.pointsCancelled,
+            pointsReversed: reversed.pointsReversed,
+            pointsAlreadyExpired: reversed.pointsAlreadyExpired,
+            pointsForgiven: reversed.pointsForgiven,
+          }),
+        };
+      },
+    }),
   });
 }

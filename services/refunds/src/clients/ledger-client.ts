@@ -1,5 +1,6 @@
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { Agent } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { LedgerService, TransactionKind, TransactionStatus } from "@money/proto/ledger/v1/ledger_pb";
 import { DEV_TOKEN_SECRET, mintToken } from "@money/rpc";
@@ -12,10 +13,29 @@ export interface LedgerClientOptions {
   /** HS256 secret the platform's tokens are signed with. */
   secret: string;
   timeoutMs?: number;
+  /** Calls per read when the transport fails (a reset or closed connection); default 3. */
+  attempts?: number;
 }
 
 const TOKEN_TTL_SECONDS = 3600;
 const TOKEN_RENEW_BEFORE_MS = 5 * 60_000;
+/** The pause before the second call after a transport failure; doubled for each later one, ±20%. */
+const RETRY_BASE_MS = 50;
+
+/**
+ * Node's codes for a connection that failed under the call: a kept-alive
+ * socket the ledger closed as the request went out (EPIPE, ECONNRESET), or
+ * a ledger that is restarting (ECONNREFUSED).
+ */
+const TRANSPORT_ERROR_CODES = new Set([
+  "EPIPE",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
 
 const STATUS: Readonly<Record<number, OriginalTransaction["status"]>> = {
   [TransactionStatus.INITIATED]: "initiated",
@@ -76,17 +96,21 @@ export class LedgerClient implements LedgerGateway {
     return new LedgerClient({ baseUrl: env["LEDGER_URL"] ?? "http://127.0.0.1:7001", secret });
   }
 
+  /**
+   * The ledger's record of a transaction.
+   * @throws RefundError ORIGINAL_NOT_FOUND when the ledger has none by that id,
+   *   LEDGER_UNAVAILABLE when it did not answer (after retrying a failed transport).
+   */
   async getTransaction(transactionId: string): Promise<OriginalTransaction> {
-    let response;
-    try {
-      response = await this.client.getTransaction(
+    const response = await this.withTransportRetries(async () =>
+      this.client.getTransaction(
         { transactionId },
         {
           headers: { authorization: `Bearer ${await this.bearer()}` },
           timeoutMs: this.options.timeoutMs ?? 5_000,
         },
-      );
-    } catch (error) {
+      ),
+    ).catch((error: unknown) => {
       const e = ConnectError.from(error);
       if (e.code === Code.NotFound || e.code === Code.InvalidArgument) {
         throw new RefundError("ORIGINAL_NOT_FOUND", `the ledger has no transaction ${transactionId}`);
@@ -95,7 +119,7 @@ export class LedgerClient implements LedgerGateway {
         "LEDGER_UNAVAILABLE",
         `the ledger did not answer (${Code[e.code]}): ${e.rawMessage}`,
       );
-    }
+    });
     const t = response.transaction;
     if (!t) throw new RefundError("LEDGER_UNAVAILABLE", "the ledger answered without the transaction");
     return {
@@ -110,6 +134,24 @@ export class LedgerClient implements LedgerGateway {
     };
   }
 
+  /**
+   * Calls again, a bounded number of times with a growing pause, when the
+   * call failed in transport (see isTransportFailure); any answer of the
+   * ledger's, a refusal included, is final. Safe: the client only reads, and
+   * every call that changes something carries an idempotency key.
+   */
+  private async withTransportRetries<T>(call: () => Promise<T>): Promise<T> {
+    const attempts = this.options.attempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (attempt >= attempts || !isTransportFailure(error)) throw error;
+        await sleep(Math.round(RETRY_BASE_MS * 2 ** (attempt - 1) * (0.8 + 0.4 * Math.random())));
+      }
+    }
+  }
+
   private bearer(): Promise<string> {
     if (!this.token || Date.now() >= this.token.renewAt) {
       const value = mintToken(
@@ -122,4 +164,19 @@ export class LedgerClient implements LedgerGateway {
     }
     return this.token.value;
   }
+}
+
+/**
+ * Whether a call failed before the ledger could answer it: a connection
+ * reset, closed or refused under it (Node's code anywhere in the cause
+ * chain), or Connect's Unavailable. Not a deadline: the ledger may be slow
+ * rather than gone, and a caller's wait stays bounded by one timeout.
+ */
+function isTransportFailure(error: unknown): boolean {
+  if (error instanceof ConnectError && error.code === Code.Unavailable) return true;
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; depth++) {
+    if (typeof e.code === "string" && TRANSPORT_ERROR_CODES.has(e.code)) return true;
+    e = e.cause as typeof e | undefined;
+  }
+  return false;
 }

@@ -3,6 +3,7 @@ import { findCurrency } from "@money/money";
 import type { ReasonCode, RefundRecord, RefundStatus } from "../domain/refund.js";
 import type { StepRecord } from "../domain/saga/saga-definition.js";
 import { stepOfJson, STEP_ORDER } from "./saga-steps-table.js";
+import type { Write } from "./write-together.js";
 
 interface RefundRow {
   id: string;
@@ -63,24 +64,34 @@ function toRefund(row: RefundRow): RefundRecord {
 
 const ts = (date: Date | null) => (date === null ? null : date.toISOString());
 
-export async function insertRefund(db: CommonQueryMethods, r: RefundRecord): Promise<void> {
-  await db.query(sql.unsafe`
+/** Inserts the refunds (a write for `writeTogether`); null for none. */
+export function insertRefunds(list: readonly RefundRecord[]): Write | null {
+  if (list.length === 0) return null;
+  const rows = list.map(
+    (
+      r,
+    ) => sql.fragment`(${r.id}, ${r.originalTransactionId}, ${r.merchantId}, ${r.orderReference}, ${r.currency.code},
+      ${r.amountMinor.toString()}, ${r.originalAmountMinor.toString()}, ${r.reasonCode}, ${r.note}, ${r.status},
+      ${r.requestedBy}, ${r.requestedByRole}, ${r.approvalsRequired}, ${ts(r.approvalExpiresAt)}, ${r.sagaPhase},
+      ${r.currentStep}, ${r.reversalTransactionId}, ${r.pointsReversed.toString()}, ${r.pointsShortfall.toString()},
+      ${r.failureReason}, ${r.failureMessage}, ${ts(r.createdAt)}, ${ts(r.updatedAt)}, ${ts(r.completedAt)})`,
+  );
+  return sql.fragment`
     INSERT INTO refunds (id, original_transaction_id, merchant_id, order_reference, currency, amount_minor,
       original_amount_minor, reason_code, note, status, requested_by, requested_by_role, approvals_required,
       approval_expires_at, saga_phase, current_step, reversal_transaction_id, points_reversed, points_shortfall,
       failure_reason, failure_message, created_at, updated_at, completed_at)
-    VALUES (${r.id}, ${r.originalTransactionId}, ${r.merchantId}, ${r.orderReference}, ${r.currency.code},
-      ${r.amountMinor.toString()}, ${r.originalAmountMinor.toString()}, ${r.reasonCode}, ${r.note}, ${r.status},
-      ${r.requestedBy}, ${r.requestedByRole}, ${r.approvalsRequired}, ${ts(r.approvalExpiresAt)}, ${r.sagaPhase},
-      ${r.currentStep}, ${r.reversalTransactionId}, ${r.pointsReversed.toString()}, ${r.pointsShortfall.toString()},
-      ${r.failureReason}, ${r.failureMessage}, ${ts(r.createdAt)}, ${ts(r.updatedAt)}, ${ts(r.completedAt)})
-  `);
+    VALUES ${sql.join(rows, sql.fragment`, `)}
+  `;
 }
 
-/** Writes every field that may change after the refunds were requested, in one statement. */
-export async function updateRefunds(db: CommonQueryMethods, list: readonly RefundRecord[]): Promise<void> {
-  if (list.length === 0) return;
-  await db.query(sql.unsafe`
+/**
+ * Writes every field that may change after the refunds were requested (a
+ * write for `writeTogether`); null for none.
+ */
+export function updateRefunds(list: readonly RefundRecord[]): Write | null {
+  if (list.length === 0) return null;
+  return sql.fragment`
     UPDATE refunds SET status = u.status, approval_expires_at = u.approval_expires_at,
       saga_phase = u.saga_phase, current_step = u.current_step,
       reversal_transaction_id = u.reversal_transaction_id, points_reversed = u.points_reversed,
@@ -118,7 +129,7 @@ export async function updateRefunds(db: CommonQueryMethods, list: readonly Refun
     )} AS u(id, status, approval_expires_at, saga_phase, current_step, reversal_transaction_id, points_reversed,
             points_shortfall, failure_reason, failure_message, updated_at, completed_at)
     WHERE refunds.id = u.id
-  `);
+  `;
 }
 
 /** A refund with its saga's steps, forward steps first, each in the order it runs. */

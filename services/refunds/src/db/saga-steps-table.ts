@@ -1,5 +1,6 @@
 import { sql, type CommonQueryMethods } from "@money/db";
 import type { SagaStepName, StepRecord, StepStatus } from "../domain/saga/saga-definition.js";
+import type { Write } from "./write-together.js";
 
 interface StepRow {
   refund_id: string;
@@ -58,15 +59,12 @@ export function stepOfJson(json: Record<string, unknown>): StepRecord {
 const ts = (date: Date | null) => (date === null ? null : date.toISOString());
 
 /**
- * Inserts or rewrites the given steps of any number of refunds, in one
- * statement; each (refund, step) at most once.
+ * Inserts or rewrites the given steps of any number of refunds (a write for
+ * `writeTogether`); each (refund, step) at most once; null for none.
  */
-export async function saveSteps(
-  db: CommonQueryMethods,
-  steps: readonly { refundId: string; step: StepRecord }[],
-): Promise<void> {
-  if (steps.length === 0) return;
-  await db.query(sql.unsafe`
+export function saveSteps(steps: readonly { refundId: string; step: StepRecord }[]): Write | null {
+  if (steps.length === 0) return null;
+  return sql.fragment`
     INSERT INTO saga_steps (refund_id, step, compensation, status, attempts, attempts_since_retry, last_error,
       deadline_at, next_attempt_at, started_at, completed_at, result)
     SELECT refund_id, step, compensation, status, attempts, attempts_since_retry, last_error, deadline_at,
@@ -106,7 +104,7 @@ export async function saveSteps(
       attempts_since_retry = excluded.attempts_since_retry, last_error = excluded.last_error,
       deadline_at = excluded.deadline_at, next_attempt_at = excluded.next_attempt_at,
       started_at = excluded.started_at, completed_at = excluded.completed_at, result = excluded.result
-  `);
+  `;
 }
 
 /** The saga's steps, forward steps first, each in the order it runs. */

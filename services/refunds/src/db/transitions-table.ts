@@ -1,5 +1,6 @@
 import { sql, type CommonQueryMethods } from "@money/db";
 import type { RefundStatus, TransitionRecord } from "../domain/refund.js";
+import type { Write } from "./write-together.js";
 
 interface TransitionRow {
   refund_id: string;
@@ -11,13 +12,10 @@ interface TransitionRow {
   occurred_at: Date;
 }
 
-/** Appends transitions in one statement, in order. */
-export async function insertTransitions(
-  db: CommonQueryMethods,
-  list: readonly TransitionRecord[],
-): Promise<void> {
-  if (list.length === 0) return;
-  await db.query(sql.unsafe`
+/** Appends transitions, in order (a write for `writeTogether`); null for none. */
+export function insertTransitions(list: readonly TransitionRecord[]): Write | null {
+  if (list.length === 0) return null;
+  return sql.fragment`
     INSERT INTO refund_transitions (refund_id, from_status, to_status, actor_id, actor_role, reason, occurred_at)
     SELECT refund_id, from_status, to_status, actor_id, actor_role, reason, occurred_at FROM ${sql.unnest(
       list.map((t) => [
@@ -32,7 +30,7 @@ export async function insertTransitions(
       ["uuid", "text", "text", "text", "text", "text", "timestamptz"],
     )} WITH ORDINALITY AS t(refund_id, from_status, to_status, actor_id, actor_role, reason, occurred_at, n)
     ORDER BY n
-  `);
+  `;
 }
 
 /** The refund's history, oldest first. */

@@ -1,9 +1,10 @@
 import type { DatabaseTransactionConnection } from "@money/db";
 import type { Actor } from "@money/kafka";
-import { releaseOriginal } from "../db/originals-table.js";
-import { insertRefund, updateRefunds } from "../db/refunds-table.js";
+import { releaseOriginals, updateOriginal, type OriginalRecord } from "../db/originals-table.js";
+import { insertRefunds, updateRefunds } from "../db/refunds-table.js";
 import { saveSteps } from "../db/saga-steps-table.js";
 import { insertTransitions } from "../db/transitions-table.js";
+import { writeTogether } from "../db/write-together.js";
 import {
   isFinal,
   RELEASING_STATUSES,
@@ -33,6 +34,7 @@ export class RefundWriter {
   private readonly transitions: TransitionRecord[] = [];
   private readonly steps = new Map<string, Map<SagaStepName, StepRecord>>();
   private readonly released: RefundRecord[] = [];
+  private readonly originals = new Map<string, OriginalRecord>();
   private readonly events: StampedEvent[] = [];
 
   constructor(
@@ -85,19 +87,33 @@ export class RefundWriter {
     if (audited) this.emit({ type: "step_changed", refund, step, actor });
   }
 
+  /** The original's new committed total and active refund (a request took its share), written at commit. */
+  updateOriginal(original: OriginalRecord): void {
+    this.originals.set(original.transactionId, original);
+  }
+
   emit(event: RefundEvent): void {
     this.events.push({ ...event, occurredAt: this.now });
   }
 
   async commit(tx: DatabaseTransactionConnection): Promise<void> {
-    for (const refund of this.created.values()) await insertRefund(tx, refund);
-    await updateRefunds(tx, [...this.updated.values()]);
-    await saveSteps(
-      tx,
-      [...this.steps].flatMap(([refundId, steps]) => [...steps.values()].map((step) => ({ refundId, step }))),
-    );
-    await insertTransitions(tx, this.transitions);
-    for (const refund of this.released) await releaseFinished(tx, refund);
+    // No row is written twice (created and updated refunds are apart, and an
+    // original is updated or released, never both): the writes may share one statement.
+    if (this.released.some((refund) => this.originals.has(refund.originalTransactionId))) {
+      throw new Error("an original updated and released in one unit of work");
+    }
+    await writeTogether(tx, [
+      ...[...this.originals.values()].map(updateOriginal),
+      insertRefunds([...this.created.values()]),
+      updateRefunds([...this.updated.values()]),
+      saveSteps(
+        [...this.steps].flatMap(([refundId, steps]) =>
+          [...steps.values()].map((step) => ({ refundId, step })),
+        ),
+      ),
+      insertTransitions(this.transitions),
+      releaseOriginals(this.released.map(releaseOf)),
+    ]);
     await this.context.events.write(tx, this.events);
   }
 
@@ -146,7 +162,10 @@ export class RefundWriter {
  * and what a failed, rejected, expired or canceled refund had committed is
  * refundable again.
  */
-async function releaseFinished(tx: DatabaseTransactionConnection, refund: RefundRecord): Promise<void> {
-  const releasedMinor = RELEASING_STATUSES.includes(refund.status) ? refund.amountMinor : 0n;
-  await releaseOriginal(tx, refund.originalTransactionId, refund.id, releasedMinor);
+function releaseOf(refund: RefundRecord): { transactionId: string; refundId: string; releasedMinor: bigint } {
+  return {
+    transactionId: refund.originalTransactionId,
+    refundId: refund.id,
+    releasedMinor: RELEASING_STATUSES.includes(refund.status) ? refund.amountMinor : 0n,
+  };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { DatabaseTransactionConnection } from "@money/db";
 import { findCurrency, formatAmount, parseAmount, type Currency } from "@money/money";
 import { actorOf, type Caller } from "@money/rpc";
-import { lockOriginal, updateOriginal } from "../db/originals-table.js";
+import { lockOriginal } from "../db/originals-table.js";
 import { approvalsFor, policyFor } from "./approval-policy.js";
 import { requireText, requireUuid } from "./input.js";
 import { METADATA, type LedgerGateway, type OriginalTransaction } from "./original-transaction.js";
@@ -184,7 +184,7 @@ export async function requestRefund(
       { approvalExpiresAt: new Date(now.getTime() + policy.approvalTtlSeconds * 1000) },
     );
   }
-  await updateOriginal(tx, {
+  writer.updateOriginal({
     ...row,
     committedMinor: row.committedMinor + refund.amountMinor,
     activeRefundId: refund.id,

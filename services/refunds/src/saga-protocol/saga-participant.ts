@@ -9,10 +9,11 @@ import {
   type RefundSagaCommand,
   type RefundSagaReply,
 } from "@money/proto/refunds/v1/saga_pb";
-import { DomainError, runIdempotentIn } from "@money/rpc";
+import { DomainError } from "@money/rpc";
 import type { ServiceDeps } from "@money/runtime";
 import { subscribeSagaInbox } from "./saga-inbox.js";
 import { sagaConsumerGroup, sagaNamespace, sagaStartsFromBeginning, stepFromWire } from "./saga-messages.js";
+import { StepRecords, type StepKey } from "./step-records.js";
 
 /** What a participant's step reports on success: the reply's result. */
 export type StepResult = RefundSagaReply["result"];
@@ -22,14 +23,26 @@ export interface RefundParticipantOptions {
   /** Base name of the consumer group and of its inbox rows, e.g. "ledger.refund-participant". */
   consumer: string;
   /**
-   * Performs one step in the inbox's transaction, by calling the service's
-   * own use cases. Returns the result on success; throws the service's
-   * DomainError for a business refusal. It never runs twice for one step of
-   * one saga: a later attempt gets the first outcome back.
+   * Opens the work of one batch of commands, in the batch's transaction: a
+   * batch that is tried again (after a conflict) opens a new one.
    */
-  perform(tx: DatabaseTransactionConnection, command: RefundSagaCommand): Promise<StepResult>;
+  openBatch(): ParticipantBatch;
   /** Refusal reasons that mean "try again later" rather than "no". */
   transientReasons?: readonly string[];
+}
+
+/** One batch's work of a participant, in the batch's transaction. */
+export interface ParticipantBatch {
+  /**
+   * Performs one step, in a savepoint of the transaction, by calling the
+   * service's own use cases. Returns the result on success; throws the
+   * service's DomainError for a business refusal (the savepoint rolls its
+   * writes back). It never runs twice for one step of one saga: a later
+   * attempt gets the first outcome back.
+   */
+  perform(tx: DatabaseTransactionConnection, command: RefundSagaCommand): Promise<StepResult>;
+  /** Runs after the batch's last step, before its replies are written: writes what the steps left for the end. */
+  finish?(tx: DatabaseTransactionConnection): Promise<void>;
 }
 
 /**
@@ -46,7 +59,8 @@ export interface RefundParticipantOptions {
  *
  * Exactly-once effect, twice over: the inbox drops copies of one command
  * (one attempt), and an idempotency record per (saga, step), written with
- * the step's effect, answers any later attempt with the first outcome.
+ * the step's effect, answers any later attempt with the first outcome
+ * (see StepRecords: a batch's records cost a statement or two, not two per step).
  */
 export async function startRefundParticipant(
   deps: ServiceDeps,
@@ -71,10 +85,18 @@ export async function startRefundParticipant(
       );
     },
     handle: async (tx, envelopes) => {
+      const commands = envelopes.map((envelope) => payloadAs(envelope, RefundSagaCommandSchema)!);
+      const records = await StepRecords.claim(
+        tx,
+        commands.flatMap((command) => {
+          const key = stepKeyOf(command);
+          return key ? [{ key, command }] : [];
+        }),
+      );
+      const batch = options.openBatch();
       const replies = [];
-      for (const envelope of envelopes) {
-        const command = payloadAs(envelope, RefundSagaCommandSchema)!;
-        const reply = await answer(tx, command, options, transient);
+      for (const command of commands) {
+        const reply = await answer(tx, command, records, batch, transient);
         if (reply.outcome !== ReplyOutcome.SUCCEEDED) {
           deps.log.warn(
             { sagaId: command.sagaId, step: command.step, attempt: command.attempt, reason: reply.reason },
@@ -91,17 +113,28 @@ export async function startRefundParticipant(
           correlationId: command.sagaId,
         });
       }
-      // The batch's replies in one statement.
+      // The batch's step records and replies, a statement or two each.
+      await batch.finish?.(tx);
+      await records.save(tx);
       await deps.outbox.writeMany(tx, replies);
     },
   });
   return { stop: () => subscription.stop() };
 }
 
+/** The step record of a command: one per saga and step; null for a step this version does not know. */
+function stepKeyOf(command: RefundSagaCommand): StepKey | null {
+  const step = stepFromWire(command.step);
+  return step === null || command.sagaId === ""
+    ? null
+    : { scope: `refund-saga:${step}`, key: command.sagaId };
+}
+
 async function answer(
   tx: DatabaseTransactionConnection,
   command: RefundSagaCommand,
-  options: RefundParticipantOptions,
+  records: StepRecords,
+  batch: ParticipantBatch,
   transient: ReadonlySet<string>,
 ): Promise<RefundSagaReply> {
   const base = {
@@ -111,41 +144,48 @@ async function answer(
     participant: command.participant,
     namespace: command.namespace,
   };
-  const step = stepFromWire(command.step);
-  if (step === null) {
-    return create(RefundSagaReplySchema, {
-      ...base,
-      outcome: ReplyOutcome.FAILED,
-      reason: "UNKNOWN_STEP",
-      message: `this participant does not know step ${command.step}`,
-    });
+  const key = stepKeyOf(command);
+  if (key === null) {
+    return stepFromWire(command.step) === null
+      ? create(RefundSagaReplySchema, {
+          ...base,
+          outcome: ReplyOutcome.FAILED,
+          reason: "UNKNOWN_STEP",
+          message: `this participant does not know step ${command.step}`,
+        })
+      : create(RefundSagaReplySchema, {
+          ...base,
+          outcome: ReplyOutcome.REFUSED,
+          reason: "IDEMPOTENCY_KEY_MISSING",
+          message: "the command names no saga",
+        });
+  }
+  const claim = records.of(key);
+  switch (claim.kind) {
+    case "done":
+      return { ...claim.first, attempt: command.attempt, replayed: claim.first.attempt !== command.attempt };
+    case "reused":
+      // The same saga step with different data is a bug, not a business refusal.
+      return create(RefundSagaReplySchema, {
+        ...base,
+        outcome: ReplyOutcome.FAILED,
+        reason: "IDEMPOTENCY_KEY_REUSED",
+        message: `saga ${command.sagaId} already had a different ${key.scope}`,
+      });
+    case "claimed":
+      break;
   }
   try {
-    // A savepoint: a refused or failed step rolls back its own writes (and its
-    // idempotency claim) but not the inbox record and the reply.
-    const first = await tx.transaction((savepoint) =>
-      runIdempotentIn(
-        savepoint,
-        {
-          scope: `refund-saga:${step}`,
-          key: command.sagaId,
-          requestSchema: RefundSagaCommandSchema,
-          // The step's identity is everything but the attempt that carries it.
-          request: create(RefundSagaCommandSchema, { ...command, attempt: 0 }),
-          responseSchema: RefundSagaReplySchema,
-        },
-        async (inner) =>
-          create(RefundSagaReplySchema, {
-            ...base,
-            outcome: ReplyOutcome.SUCCEEDED,
-            result: await options.perform(inner, command),
-          }),
-      ),
-    );
-    return { ...first, attempt: command.attempt, replayed: first.attempt !== command.attempt };
+    // A savepoint: a refused or failed step rolls back its own writes (its
+    // claim is dropped with the batch's records) but not the inbox record and the reply.
+    const result = await tx.transaction((savepoint) => batch.perform(savepoint, command));
+    const reply = create(RefundSagaReplySchema, { ...base, outcome: ReplyOutcome.SUCCEEDED, result });
+    records.succeeded(key, reply);
+    return reply;
   } catch (error) {
     // A conflict aborts the whole transaction: let the inbox retry it, then Kafka redeliver.
     if (isRetryableConflict(error) || isRetryableConflict((error as { cause?: unknown }).cause)) throw error;
+    records.notDone(key);
     const { outcome, reason, message } = classify(error, transient);
     return create(RefundSagaReplySchema, { ...base, outcome, reason, message });
   }
