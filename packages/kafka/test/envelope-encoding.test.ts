@@ -153,9 +153,12 @@ describe("encodeMessage", () => {
 
   it("writes a Struct field held as JSON (an audit event's before and after) as toBinary", () => {
     const schema = file_events_v1_audit.messages.find((m) => m.typeName === "events.v1.AuditEvent")!;
+    // No "__proto__" key at any depth: protobuf-es's create() assigns Struct keys to a plain
+    // object, where that key sets the prototype and is lost, while encodeMessage keeps it; the
+    // bytes then differ for a reason that is toBinary's, not ours.
     const json = fc.dictionary(
       text.filter((k) => k !== "__proto__"),
-      fc.jsonValue({ maxDepth: 3 }),
+      fc.jsonValue({ maxDepth: 3 }).filter((value) => !JSON.stringify(value).includes('"__proto__"')),
       { maxKeys: 6 },
     );
     fc.assert(
