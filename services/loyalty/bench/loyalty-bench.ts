@@ -64,7 +64,10 @@ async function startServer(adminUrl: string): Promise<{ child: ChildProcess; url
   throw new Error("the loyalty server exited before listening");
 }
 
-/** Connect JSON over HTTP/1.1 with keep-alive: what a till with only an HTTP client sends. */
+/**
+ * The Connect protocol in its binary form (connect-node's default) over HTTP/1.1 with keep-alive, one
+ * connection per till. A till that speaks Connect JSON is covered by a test, not measured here.
+ */
 function clientFor(url: string, token: string | Promise<string>): Loyalty {
   const bearer: Interceptor = (next) => async (req) => {
     req.header.set("authorization", `Bearer ${await token}`);
@@ -188,8 +191,9 @@ function report(rows: Row[], checks: string): string {
     "",
     "Each terminal is a paired device with its own token; every call carries a staff member's PIN",
     "(verified per call: the database row every time, scrypt once per few minutes per staff member),",
-    "an idempotency key, and for EarnPoints a new order reference. Calls are Connect JSON over",
-    "HTTP/1.1, as a till with only an HTTP client makes them. The service runs in its own process",
+    "an idempotency key, and for EarnPoints a new order reference. Calls are the Connect protocol with",
+    "binary (protobuf) bodies over HTTP/1.1 keep-alive, one connection per till (connect-node's default",
+    "format; a till speaking Connect JSON is covered by a test, not measured). The service runs in its own process",
     "with a pool of 20 connections and its outbox relay; an in-process bus stands in for Kafka so the",
     "broker's JVM does not compete for the two cores. Each run is measured for",
     `${SECONDS} s after 2 s of warm-up. Terminals' EarnPoints and AddStamp calls are group-committed`,
