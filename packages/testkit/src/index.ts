@@ -1,2 +1,7 @@
 export { waitUntil } from "./wait-until.js";
 export * from "./load-runner.js";
+export {
+  leanConnectClient,
+  type LeanConnectClient,
+  type LeanConnectClientOptions,
+} from "./lean-connect-client.js";

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { Code, ConnectError, createClient, type Client, type HandlerContext } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import {
+  file_ledger_v1_ledger,
+  LedgerService,
+  type GetAccountRequest,
+} from "@money/proto/ledger/v1/ledger_pb";
+import {
+  callerOf,
+  createLogger,
+  DomainError,
+  mintToken,
+  startRpcServer,
+  tokenVerifierFromEnv,
+  type RpcServer,
+} from "@money/rpc";
+import { leanConnectClient, type LeanConnectClient } from "../src/index.js";
+
+// The benchmarks' lean client must get the same answers as connect-node's client: the same
+// message on success, the same code and message on a refusal.
+
+async function getAccount(request: GetAccountRequest, ctx: HandlerContext) {
+  if (request.accountId === "refused") throw new DomainError("ACCOUNT_FROZEN", "the account is frozen");
+  const caller = callerOf(ctx);
+  return {
+    account: { id: request.accountId, ownerRef: `${caller.principalId}/${caller.role}`, version: 7n },
+  };
+}
+
+let server: RpcServer;
+let reference: Client<typeof LedgerService>;
+const lean: LeanConnectClient<typeof LedgerService>[] = [];
+
+beforeAll(async () => {
+  const log = createLogger("lean-client-test");
+  log.level = "silent";
+  server = await startRpcServer({
+    name: "lean-client-test",
+    port: 0,
+    services: [LedgerService],
+    files: [file_ledger_v1_ledger],
+    routes: (router) => router.service(LedgerService, { getAccount }),
+    policy: Object.fromEntries(LedgerService.methods.map((m) => [m.name, ["admin"] as const])),
+    errors: { ACCOUNT_FROZEN: Code.FailedPrecondition },
+    verifier: await tokenVerifierFromEnv({}),
+    log,
+  });
+  const authorization = `Bearer ${await mintToken({ sub: "ops-1", role: "admin" })}`;
+  reference = createClient(
+    LedgerService,
+    createConnectTransport({
+      baseUrl: server.url,
+      httpVersion: "1.1",
+      interceptors: [(next) => (req) => (req.header.set("authorization", authorization), next(req))],
+    }),
+  );
+  for (const httpVersion of ["1.1", "2"] as const) {
+    lean.push(
+      leanConnectClient(LedgerService, { baseUrl: server.url, httpVersion, headers: { authorization } }),
+    );
+  }
+});
+
+afterAll(async () => {
+  for (const client of lean) client.close();
+  await server.close();
+});
+
+const refusalOf = (call: Promise<unknown>) =>
+  call.then(
+    () => undefined,
+    (error: unknown) => {
+      const e = ConnectError.from(error);
+      return { code: e.code, message: e.rawMessage };
+    },
+  );
+
+describe.each([
+  ["HTTP/1.1", 0],
+  ["HTTP/2", 1],
+])("leanConnectClient over %s", (_, index) => {
+  it("gets the message connect-node's client gets, several calls on one connection", async () => {
+    const expected = await reference.getAccount({ accountId: "acc-1" });
+    const answers = await Promise.all([1, 2, 3].map(() => lean[index]!.getAccount({ accountId: "acc-1" })));
+    for (const answer of answers) expect(answer.account).toEqual(expected.account);
+    expect(answers[0]!.account?.ownerRef).toBe("ops-1/admin");
+  });
+
+  it("throws the refusal connect-node's client throws", async () => {
+    const expected = await refusalOf(reference.getAccount({ accountId: "refused" }));
+    expect(expected?.code).toBe(Code.FailedPrecondition);
+    expect(await refusalOf(lean[index]!.getAccount({ accountId: "refused" }))).toEqual(expected);
+  });
+
+  it("is refused without a token", async () => {
+    const anonymous = leanConnectClient(LedgerService, {
+      baseUrl: server.url,
+      httpVersion: index === 0 ? "1.1" : "2",
+    });
+    try {
+      expect((await refusalOf(anonymous.getAccount({ accountId: "acc-1" })))?.code).toBe(
+        Code.Unauthenticated,
+      );
+    } finally {
+      anonymous.close();
+    }
+  });
+});
