@@ -1,26 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  createDatabasePool,
-  inTransaction,
-  provisionServiceDatabase,
-  sql,
-  type DatabasePool,
-} from "@money/db";
-import { createTestDatabase, type TestDatabase } from "@money/db/testing";
+import { createDatabasePool, inTransaction, sql, type DatabasePool } from "@money/db";
+import type { TestDatabase } from "@money/db/testing";
 import { AuditActorSchema, AuditEventSchema, type AuditEvent } from "@money/proto/events/v1/audit_pb";
 import type { EventEnvelope } from "@money/proto/events/v1/envelope_pb";
 import { AuditRecorder, type AuditEntry } from "../src/audit-recorder.js";
 import type { IncomingMessage, Subscription } from "../src/bus/event-bus.js";
 import { KafkaBus } from "../src/bus/kafka-bus.js";
 import { decodeEnvelope, payloadAs } from "../src/envelope.js";
-import { EVENTS_MIGRATIONS_DIR } from "../src/index.js";
 import { OutboxWriter } from "../src/outbox.js";
 import { OutboxRelay } from "../src/relay.js";
 import { testBrokers, uniqueName } from "../src/testing/test-broker.js";
 import { TOPICS } from "../src/topics.js";
 import { waitUntil } from "@money/testkit";
+import { createEventsDatabase } from "./support/events-database.js";
 
 /*
  * `audit.events` is one fixed topic that every service and other test files
@@ -40,13 +34,7 @@ const recorder = new AuditRecorder("ledger", outbox);
 const received = new Map<string, { message: IncomingMessage; envelope: EventEnvelope }[]>();
 
 beforeAll(async () => {
-  db = await createTestDatabase("audit_recorder");
-  serviceUrl = await provisionServiceDatabase(db.adminUrl, {
-    service: "ledger",
-    migrationDirs: [EVENTS_MIGRATIONS_DIR],
-    servicePassword: "dev",
-    roles: true,
-  });
+  ({ db, serviceUrl } = await createEventsDatabase("audit_recorder", "ledger"));
   pool = await createDatabasePool(serviceUrl);
   bus = new KafkaBus({ brokers: testBrokers(), clientId: uniqueName("audit-recorder") });
   // Idempotent: the topic is shared, and may already exist with its platform partition count.

@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { create } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
-import {
-  createDatabasePool,
-  inTransaction,
-  provisionServiceDatabase,
-  sql,
-  type DatabasePool,
-} from "@money/db";
-import { createTestDatabase, type TestDatabase } from "@money/db/testing";
+import { createDatabasePool, inTransaction, sql, type DatabasePool } from "@money/db";
+import type { TestDatabase } from "@money/db/testing";
 import { AuditEventSchema } from "@money/proto/events/v1/audit_pb";
 import { AuditRecorder } from "../src/audit-recorder.js";
 import { decodeEnvelope, payloadAs, type NewEvent } from "../src/envelope.js";
-import { EVENTS_MIGRATIONS_DIR } from "../src/index.js";
 import { OutboxWriter } from "../src/outbox.js";
+import { createEventsDatabase } from "./support/events-database.js";
 
 /*
  * OutboxWriter.insertFragment and capture: the outbox INSERT folded into a
@@ -29,13 +23,8 @@ let wakeUps = 0;
 outbox.onCommitted(() => wakeUps++);
 
 beforeAll(async () => {
-  db = await createTestDatabase("outbox_insert");
-  const serviceUrl = await provisionServiceDatabase(db.adminUrl, {
-    service: "loyalty",
-    migrationDirs: [EVENTS_MIGRATIONS_DIR],
-    servicePassword: "dev",
-    roles: true,
-  });
+  let serviceUrl: string;
+  ({ db, serviceUrl } = await createEventsDatabase("outbox_insert", "loyalty"));
   pool = await createDatabasePool(serviceUrl);
 }, 60_000);
 

@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { fromJson } from "@bufbuild/protobuf";
 import { StructSchema } from "@bufbuild/protobuf/wkt";
-import {
-  createDatabasePool,
-  inTransaction,
-  provisionServiceDatabase,
-  sql,
-  type DatabasePool,
-} from "@money/db";
-import { createTestDatabase, type TestDatabase } from "@money/db/testing";
+import { createDatabasePool, inTransaction, sql, type DatabasePool } from "@money/db";
+import type { TestDatabase } from "@money/db/testing";
 import type { EventBus, OutgoingMessage } from "../src/bus/event-bus.js";
 import type { NewEvent } from "../src/envelope.js";
-import { EVENTS_MIGRATIONS_DIR } from "../src/index.js";
 import { OutboxWriter } from "../src/outbox.js";
 import { OutboxRelay } from "../src/relay.js";
+import { createEventsDatabase } from "./support/events-database.js";
 
 /*
  * The relay publishes the payloads its own writer handed over at commit, and
@@ -34,13 +28,8 @@ const recordingBus = {
 } as unknown as EventBus;
 
 beforeAll(async () => {
-  db = await createTestDatabase("relay_hand_over");
-  const url = await provisionServiceDatabase(db.adminUrl, {
-    service: "producer",
-    migrationDirs: [EVENTS_MIGRATIONS_DIR],
-    servicePassword: "dev",
-    roles: true,
-  });
+  let url: string;
+  ({ db, serviceUrl: url } = await createEventsDatabase("relay_hand_over", "producer"));
   pool = await createDatabasePool(url);
 }, 60_000);
 
