@@ -213,4 +213,41 @@ describe("InProcessBus", () => {
         .sort(),
     );
   });
+
+  it("keeps only the newest messages of a partition; a group behind them resumes at the oldest kept", async () => {
+    bus = new InProcessBus({ retainPerPartition: 10 });
+    const topic = uniqueName("ip-retention");
+    const groupId = uniqueName("g");
+    await bus.ensureTopics([{ topic, partitions: 1 }]);
+    const early: IncomingMessage[] = [];
+    const before = await bus.subscribe({ groupId, topics: [topic], handle: async (m) => void early.push(m) });
+    await bus.publish(messages(topic, ["k"], 3));
+    await waitUntil("the first 3", () => early.length === 3, { timeoutMs: 10_000 });
+    await before.stop();
+
+    // 30 more while the group is away: offsets 3..32, of which only the newest are kept.
+    await bus.publish(messages(topic, ["k"], 30, 3));
+    const late: IncomingMessage[] = [];
+    await subscribe({ groupId, topics: [topic], handle: async (m) => void late.push(m) });
+    const fresh: IncomingMessage[] = [];
+    await subscribe({ groupId: uniqueName("g"), topics: [topic], handle: async (m) => void fresh.push(m) });
+    await waitUntil(
+      "both groups at the end",
+      () => late.at(-1)?.offset === "32" && fresh.at(-1)?.offset === "32",
+      {
+        timeoutMs: 10_000,
+      },
+    );
+
+    for (const seen of [late, fresh]) {
+      // At most 10 kept (a tenth more is dropped at once), offsets unchanged, in order, no gap.
+      expect(seen.length).toBeLessThanOrEqual(10);
+      expect(seen.length).toBeGreaterThanOrEqual(9);
+      const first = Number(seen[0]!.offset);
+      expect(seen.map((m) => m.offset)).toEqual(
+        Array.from({ length: seen.length }, (_, i) => String(first + i)),
+      );
+      expect(seen.map(body)).toEqual(seen.map((m) => `k#${m.offset}`));
+    }
+  });
 });

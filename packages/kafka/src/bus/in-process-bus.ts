@@ -17,9 +17,26 @@ interface StoredMessage {
   headers: Record<string, string>;
 }
 
-interface Topic {
-  partitions: StoredMessage[][];
+/** A partition's retained messages: `messages[0]` has offset `base`; offsets never change. */
+interface PartitionLog {
+  base: number;
+  messages: StoredMessage[];
 }
+
+interface Topic {
+  partitions: PartitionLog[];
+}
+
+export interface InProcessBusOptions {
+  /**
+   * Messages kept per partition; older ones are dropped, as Kafka's retention
+   * drops old segments. A group positioned before the oldest kept message
+   * resumes at it (Kafka's auto.offset.reset=earliest). Default 100,000.
+   */
+  retainPerPartition?: number;
+}
+
+const DEFAULT_RETAIN_PER_PARTITION = 100_000;
 
 /** A group's committed position per topic partition, shared by its members. */
 type GroupOffsets = Map<string, number>;
@@ -42,9 +59,11 @@ const REDELIVERY_PAUSE_MS = 200;
  * partitions, a key always maps to the same partition so its messages stay in
  * order, each consumer group has its own committed offsets, and a message
  * whose handler throws is delivered again (at-least-once). Messages live in
- * memory only.
+ * memory only, and only the newest of each partition are kept (a long-running
+ * embedded platform would otherwise hold every event it ever published).
  */
 export class InProcessBus implements EventBus {
+  private readonly retainPerPartition: number;
   private readonly topics = new Map<string, Topic>();
   private readonly groups = new Map<string, GroupOffsets>();
   private readonly wakers = new Set<() => void>();
@@ -57,10 +76,16 @@ export class InProcessBus implements EventBus {
   private readonly members = new Map<string, { owner: symbol; topics: readonly string[] }[]>();
   private closed = false;
 
+  constructor(options: InProcessBusOptions = {}) {
+    this.retainPerPartition = options.retainPerPartition ?? DEFAULT_RETAIN_PER_PARTITION;
+  }
+
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
     for (const spec of specs) {
       if (!this.topics.has(spec.topic)) {
-        this.topics.set(spec.topic, { partitions: Array.from({ length: spec.partitions }, () => []) });
+        this.topics.set(spec.topic, {
+          partitions: Array.from({ length: spec.partitions }, () => ({ base: 0, messages: [] })),
+        });
       }
     }
   }
@@ -69,11 +94,14 @@ export class InProcessBus implements EventBus {
     for (const m of messages) {
       const topic = this.topics.get(m.topic);
       if (!topic) throw new Error(`topic ${m.topic} does not exist`);
-      topic.partitions[partitionFor(m.key, topic.partitions.length)]!.push({
-        key: m.key,
-        value: m.value,
-        headers: m.headers ?? {},
-      });
+      const log = topic.partitions[partitionFor(m.key, topic.partitions.length)]!;
+      log.messages.push({ key: m.key, value: m.value, headers: m.headers ?? {} });
+      // Dropped a tenth at a time, so that the copy is paid once per many messages.
+      if (log.messages.length > this.retainPerPartition) {
+        const drop = log.messages.length - this.retainPerPartition + Math.floor(this.retainPerPartition / 10);
+        log.messages.splice(0, drop);
+        log.base += drop;
+      }
     }
     this.wakeAll();
   }
@@ -152,14 +180,22 @@ export class InProcessBus implements EventBus {
             if (holder !== owner && options.storedOffset) {
               // Newly assigned: resume where the consumer's own records say.
               const stored = await options.storedOffset(topicName, p);
-              if (stored !== undefined) groupOffsets.set(slot, Math.min(Number(stored), log.length));
+              if (stored !== undefined) groupOffsets.set(slot, Math.min(Number(stored), endOf(log)));
             }
-            const start = groupOffsets.get(slot) ?? (options.fromBeginning === false ? log.length : 0);
-            for (let offset = start; offset < log.length && running;) {
-              const end = Math.min(log.length, offset + options.maxBatchSize);
+            const position = groupOffsets.get(slot) ?? (options.fromBeginning === false ? endOf(log) : 0);
+            const start = Math.max(position, log.base);
+            // A position whose messages retention dropped (before this loop or while a batch
+            // was being handled) resumes at the oldest kept one.
+            for (let offset = start; (offset = Math.max(offset, log.base)) < endOf(log) && running;) {
+              const end = Math.min(endOf(log), offset + options.maxBatchSize);
               const messages: IncomingMessage[] = [];
               for (let o = offset; o < end; o++) {
-                messages.push({ topic: topicName, partition: p, offset: String(o), ...log[o]! });
+                messages.push({
+                  topic: topicName,
+                  partition: p,
+                  offset: String(o),
+                  ...log.messages[o - log.base]!,
+                });
               }
               try {
                 await options.deliver(topicName, p, messages);
@@ -210,3 +246,6 @@ export class InProcessBus implements EventBus {
     for (const wake of this.wakers) wake();
   }
 }
+
+/** The offset the partition's next message will have. */
+const endOf = (log: PartitionLog): number => log.base + log.messages.length;
