@@ -1,6 +1,6 @@
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Kafka, logLevel, type Admin, type KafkaMessage, type Producer } from "kafkajs";
+import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage, type Producer } from "kafkajs";
 import { DEFAULT_MAX_BATCH_SIZE } from "./batch-subscription.js";
 import type {
   BatchSubscribeOptions,
@@ -93,19 +93,57 @@ export class KafkaBus implements EventBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer(consumerConfig(options.groupId));
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
-    await consumer.run({
-      partitionsConsumedConcurrently: 4,
-      eachMessage: async ({ topic, partition, message }) => {
-        await options.handle(incomingOf(topic, partition, message));
-      },
+    return this.consumeUntilStopped(async () => {
+      const consumer = this.kafka.consumer(consumerConfig(options.groupId));
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
+      await consumer.run({
+        partitionsConsumedConcurrently: 4,
+        eachMessage: async ({ topic, partition, message }) => {
+          await options.handle(incomingOf(topic, partition, message));
+        },
+      });
+      return consumer;
     });
+  }
+
+  /**
+   * Keeps a consumer made by `start` running until the subscription stops.
+   *
+   * Why: kafkajs restarts a crashed consumer only when it deems the error
+   * retriable, and some errors a broker restart causes are not ("Failed to
+   * find group coordinator" while rejoining): that consumer then stays down,
+   * and the subscription would stop consuming without a word. Such a crash
+   * starts a new consumer in the group after a pause, until one runs.
+   */
+  private async consumeUntilStopped(start: () => Promise<Consumer>): Promise<Subscription> {
+    let stopped = false;
+    let current: Consumer | undefined;
+    const launch = async (): Promise<void> => {
+      const consumer = await start();
+      current = consumer;
+      if (stopped) return void (await consumer.disconnect());
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (payload.restart || stopped) return;
+        void (async () => {
+          for (let attempt = 1; !stopped; attempt++) {
+            await sleep(Math.min(CONSUMER_RELAUNCH_MAX_MS, 200 * attempt));
+            if (stopped) return;
+            try {
+              return await launch();
+            } catch {
+              // The broker may still be coming back: try again.
+            }
+          }
+        })();
+      });
+    };
+    await launch();
     const subscription: Subscription = {
       stop: async () => {
+        stopped = true;
         this.subscriptions.delete(subscription);
-        await consumer.disconnect();
+        await current?.disconnect();
       },
     };
     this.subscriptions.add(subscription);
@@ -118,101 +156,100 @@ export class KafkaBus implements EventBus {
     // pays its per-batch costs (a transaction, say) less often.
     // And a fetch the broker holds back a moment to fill: under load a batch
     // then carries the messages of several producers' commits, not one.
-    const consumer = this.kafka.consumer({
-      ...consumerConfig(options.groupId),
-      maxBytesPerPartition: BATCH_FETCH_BYTES_PER_PARTITION,
-      minBytes: BATCH_FETCH_MIN_BYTES,
-      maxWaitTimeInMs: BATCH_FETCH_MAX_WAIT_MS,
-    });
-    // Where the consumer's own records say each assigned partition resumes.
-    // Every join (a rebalance) asks again, since another member may have
-    // moved a partition on, and seeks there at once: with nothing new after
-    // the group's committed offset, no batch would ever come to seek from.
-    const resumes = new Map<string, Resume>();
-    if (options.storedOffset) {
-      const storedOffset = options.storedOffset;
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        resumes.clear();
-        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-          for (const partition of partitions) {
-            const resume: Resume = {
-              offset: storedOffset(topic, partition).then(
-                (offset) => {
-                  if (offset !== undefined) consumer.seek({ topic, partition, offset });
-                  return offset;
-                },
-                () => undefined,
-              ),
-              skipped: false,
-            };
-            resumes.set(`${topic}/${partition}`, resume);
-          }
-        }
+    return this.consumeUntilStopped(async () => {
+      const consumer = this.kafka.consumer({
+        ...consumerConfig(options.groupId),
+        maxBytesPerPartition: BATCH_FETCH_BYTES_PER_PARTITION,
+        minBytes: BATCH_FETCH_MIN_BYTES,
+        maxWaitTimeInMs: BATCH_FETCH_MAX_WAIT_MS,
       });
-    }
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
-    await consumer.run({
-      autoCommit: true,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const { topic, partition } = batch;
-        let messages = batch.messages;
-        const slot = `${topic}/${partition}`;
-        const resume = resumes.get(slot);
-        if (resume) {
-          const stored = await resume.offset;
-          const first = messages[0];
-          if (
-            stored !== undefined &&
-            first !== undefined &&
-            BigInt(first.offset) > BigInt(stored) &&
-            !resume.skipped
-          ) {
-            // Fetched before the seek took effect: drop it, the next fetch
-            // starts at the stored offset. Once only: if those offsets are
-            // gone from the broker, the fetch resumes at the earliest it has.
-            resume.skipped = true;
-            return;
-          }
-          resumes.delete(slot);
-          if (stored !== undefined) messages = messages.filter((m) => BigInt(m.offset) >= BigInt(stored));
-        }
-        for (let start = 0; start < messages.length; start += maxBatchSize) {
-          if (!isRunning() || isStale()) return;
-          const chunk = messages.slice(start, start + maxBatchSize);
-          const incoming = { topic, partition, messages: chunk.map((m) => incomingOf(topic, partition, m)) };
-          // A batch that fails is delivered again here, after a growing
-          // pause, rather than by kafkajs: kafkajs gives up on a consumer
-          // whose handler keeps throwing, and the subscription would stop
-          // without a word.
-          for (let attempt = 0; ; attempt++) {
-            try {
-              await options.handleBatch(incoming);
-              break;
-            } catch {
-              if (!isRunning() || isStale()) return;
-              await sleep(Math.min(BATCH_RETRY_MAX_MS, 100 * 2 ** Math.min(attempt, 10)));
-              await heartbeat();
+      // Where the consumer's own records say each assigned partition resumes.
+      // Every join (a rebalance) asks again, since another member may have
+      // moved a partition on, and seeks there at once: with nothing new after
+      // the group's committed offset, no batch would ever come to seek from.
+      const resumes = new Map<string, Resume>();
+      if (options.storedOffset) {
+        const storedOffset = options.storedOffset;
+        consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+          resumes.clear();
+          for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+            for (const partition of partitions) {
+              const resume: Resume = {
+                offset: storedOffset(topic, partition).then(
+                  (offset) => {
+                    if (offset !== undefined) consumer.seek({ topic, partition, offset });
+                    return offset;
+                  },
+                  () => undefined,
+                ),
+                skipped: false,
+              };
+              resumes.set(`${topic}/${partition}`, resume);
             }
           }
-          resolveOffset(chunk[chunk.length - 1]!.offset);
-          await heartbeat();
-        }
-        // Skipped messages count as consumed too.
-        const last = batch.messages[batch.messages.length - 1];
-        if (last !== undefined && messages.length === 0) resolveOffset(last.offset);
-      },
+        });
+      }
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: true,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const { topic, partition } = batch;
+          let messages = batch.messages;
+          const slot = `${topic}/${partition}`;
+          const resume = resumes.get(slot);
+          if (resume) {
+            const stored = await resume.offset;
+            const first = messages[0];
+            if (
+              stored !== undefined &&
+              first !== undefined &&
+              BigInt(first.offset) > BigInt(stored) &&
+              !resume.skipped
+            ) {
+              // Fetched before the seek took effect: drop it, the next fetch
+              // starts at the stored offset. Once only: if those offsets are
+              // gone from the broker, the fetch resumes at the earliest it has.
+              resume.skipped = true;
+              return;
+            }
+            resumes.delete(slot);
+            if (stored !== undefined) messages = messages.filter((m) => BigInt(m.offset) >= BigInt(stored));
+          }
+          for (let start = 0; start < messages.length; start += maxBatchSize) {
+            if (!isRunning() || isStale()) return;
+            const chunk = messages.slice(start, start + maxBatchSize);
+            const incoming = {
+              topic,
+              partition,
+              messages: chunk.map((m) => incomingOf(topic, partition, m)),
+            };
+            // A batch that fails is delivered again here, after a growing
+            // pause, rather than by kafkajs: kafkajs gives up on a consumer
+            // whose handler keeps throwing, and the subscription would stop
+            // without a word.
+            for (let attempt = 0; ; attempt++) {
+              try {
+                await options.handleBatch(incoming);
+                break;
+              } catch {
+                if (!isRunning() || isStale()) return;
+                await sleep(Math.min(BATCH_RETRY_MAX_MS, 100 * 2 ** Math.min(attempt, 10)));
+                await heartbeat();
+              }
+            }
+            resolveOffset(chunk[chunk.length - 1]!.offset);
+            await heartbeat();
+          }
+          // Skipped messages count as consumed too.
+          const last = batch.messages[batch.messages.length - 1];
+          if (last !== undefined && messages.length === 0) resolveOffset(last.offset);
+        },
+      });
+      return consumer;
     });
-    const subscription: Subscription = {
-      stop: async () => {
-        this.subscriptions.delete(subscription);
-        await consumer.disconnect();
-      },
-    };
-    this.subscriptions.add(subscription);
-    return subscription;
   }
 
   async close(): Promise<void> {
@@ -269,6 +306,8 @@ interface Resume {
 }
 
 /** Longest pause between two deliveries of a batch whose handler keeps failing. */
+/** The longest pause before a consumer that kafkajs gave up on is started again. */
+const CONSUMER_RELAUNCH_MAX_MS = 5_000;
 const BATCH_RETRY_MAX_MS = 5_000;
 const BATCH_FETCH_BYTES_PER_PARTITION = 4 * 1024 * 1024;
 /**
