@@ -35,3 +35,4 @@ export { callerOf } from "./auth/caller-of.js";
 
 /** Migrations for the idempotency table, applied in every service schema. */
 export const IDEMPOTENCY_MIGRATIONS_DIR = fileURLToPath(new URL("../migrations", import.meta.url));
+export { IdempotencyBatch, type BatchClaim, type RecordKey } from "./idempotency/idempotency-batch.js";

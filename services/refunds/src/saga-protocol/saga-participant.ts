@@ -9,11 +9,10 @@ import {
   type RefundSagaCommand,
   type RefundSagaReply,
 } from "@money/proto/refunds/v1/saga_pb";
-import { DomainError } from "@money/rpc";
+import { DomainError, IdempotencyBatch, type RecordKey } from "@money/rpc";
 import type { ServiceDeps } from "@money/runtime";
 import { subscribeSagaInbox } from "./saga-inbox.js";
 import { sagaConsumerGroup, sagaNamespace, sagaStartsFromBeginning, stepFromWire } from "./saga-messages.js";
-import { StepRecords, type StepKey } from "./step-records.js";
 
 /** What a participant's step reports on success: the reply's result. */
 export type StepResult = RefundSagaReply["result"];
@@ -60,7 +59,7 @@ export interface ParticipantBatch {
  * Exactly-once effect, twice over: the inbox drops copies of one command
  * (one attempt), and an idempotency record per (saga, step), written with
  * the step's effect, answers any later attempt with the first outcome
- * (see StepRecords: a batch's records cost a statement or two, not two per step).
+ * (IdempotencyBatch: a batch's records cost a statement or two, not two per step).
  */
 export async function startRefundParticipant(
   deps: ServiceDeps,
@@ -86,11 +85,13 @@ export async function startRefundParticipant(
     },
     handle: async (tx, envelopes) => {
       const commands = envelopes.map((envelope) => payloadAs(envelope, RefundSagaCommandSchema)!);
-      const records = await StepRecords.claim(
+      const records = await IdempotencyBatch.claim(
         tx,
+        { requestSchema: RefundSagaCommandSchema, responseSchema: RefundSagaReplySchema },
         commands.flatMap((command) => {
           const key = stepKeyOf(command);
-          return key ? [{ key, command }] : [];
+          // The step's identity is everything but the attempt that carries it.
+          return key ? [{ key, request: create(RefundSagaCommandSchema, { ...command, attempt: 0 }) }] : [];
         }),
       );
       const batch = options.openBatch();
@@ -123,7 +124,7 @@ export async function startRefundParticipant(
 }
 
 /** The step record of a command: one per saga and step; null for a step this version does not know. */
-function stepKeyOf(command: RefundSagaCommand): StepKey | null {
+function stepKeyOf(command: RefundSagaCommand): RecordKey | null {
   const step = stepFromWire(command.step);
   return step === null || command.sagaId === ""
     ? null
@@ -133,7 +134,7 @@ function stepKeyOf(command: RefundSagaCommand): StepKey | null {
 async function answer(
   tx: DatabaseTransactionConnection,
   command: RefundSagaCommand,
-  records: StepRecords,
+  records: IdempotencyBatch<typeof RefundSagaCommandSchema, typeof RefundSagaReplySchema>,
   batch: ParticipantBatch,
   transient: ReadonlySet<string>,
 ): Promise<RefundSagaReply> {
