@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { inTransaction, sql, type DatabasePool, type DatabaseTransactionConnection } from "@money/db";
+import { inTransaction, sql, type DatabasePool } from "@money/db";
 import type { EventBus } from "./bus/event-bus.js";
 import type { CommittedEvent, OutboxWriter } from "./outbox.js";
 
@@ -13,7 +13,12 @@ interface OutboxRow {
   message_key: string;
   event_id: string;
   event_type: string;
+  /** Only when the pass asked for payloads. */
+  payload?: Buffer;
 }
+
+/** A pass found rows it holds no payload for: it is rolled back and run again, reading them. */
+class PayloadsNotHandedOver extends Error {}
 
 /** Orders decimal id strings numerically (RETURNING does not keep the subquery's order). */
 function compareIds(a: string, b: string): number {
@@ -40,13 +45,13 @@ export interface RelayOptions {
 }
 
 /**
- * Publishes the outbox to the bus in id order and marks what it published.
+ * Publishes the outbox to the bus in id order and deletes what it published.
  *
  * It is woken in-process right after a transaction that wrote events
  * commits (no LISTEN/NOTIFY: a NOTIFY takes a lock at commit that would
  * serialise every writer), and polls as a backstop.
  *
- * Delivery is at-least-once by design: the relay publishes and then marks,
+ * Delivery is at-least-once by design: the relay publishes and then deletes,
  * so a crash between the two publishes the batch again on restart and
  * consumers drop the duplicates through their inbox. Only one relay per
  * schema works at a time (a transaction-scoped advisory lock), which keeps
@@ -110,47 +115,24 @@ export class OutboxRelay {
   /**
    * Publishes one batch; returns how many events it published (0 if another relay holds the lock).
    *
-   * The rows are marked in the statement that picks them, and the mark commits only after the
-   * publish succeeded: a failed publish or a crash before the commit leaves them unpublished,
-   * to be sent again (at-least-once, as above).
+   * The rows are deleted by the statement that picks them, and the deletion commits only after
+   * the publish succeeded: a failed publish or a crash before the commit leaves them in the
+   * outbox, to be sent again (at-least-once, as above).
    */
   async relayOnce(): Promise<number> {
-    const { pool, bus } = this.options;
     const handedOverBefore = this.handOvers;
-    const published = await inTransaction(
-      pool,
-      async (tx) => {
-        // One statement takes the leader lock, marks the oldest unpublished batch and returns it
-        // (nothing when another relay leads).
-        const rows = (await tx.any(sql.unsafe`
-          WITH leader AS (
-            SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema())) AS is_leader
-          ), batch AS (
-            SELECT id FROM outbox WHERE published_at IS NULL AND (SELECT is_leader FROM leader)
-            ORDER BY id LIMIT ${this.batchSize}
-          )
-          UPDATE outbox o SET published_at = now() FROM batch WHERE o.id = batch.id
-          RETURNING o.id, o.topic, o.message_key, o.event_id, o.event_type
-        `)) as unknown as OutboxRow[];
-        if (rows.length === 0) return [];
-        rows.sort((a, b) => compareIds(a.id, b.id));
-        const read = await this.payloadsNotHandedOver(tx, rows);
-        // Publishing inside the transaction only holds the leader lock; the
-        // publish itself is not rolled back, which is the at-least-once above.
-        await bus.publish(
-          rows.map((r) => ({
-            topic: r.topic,
-            key: r.message_key,
-            value: this.handedOver.get(r.event_id)?.payload ?? read.get(r.id)!,
-            headers: { "event-id": r.event_id, "event-type": r.event_type },
-          })),
-        );
-        return rows.map((r) => r.event_id);
-      },
-      { isolation: "read committed", retries: 0 },
-    );
-    for (const eventId of published) this.handedOver.delete(eventId);
-    if (published.length < this.batchSize) {
+    // Payloads come back from the table only when a pass finds a row it was not handed (another
+    // process's events, a restart's backlog): that pass is rolled back and run again with them.
+    let published: string[] | undefined;
+    for (const withPayloads of [false, true]) {
+      published = await this.publishBatch(withPayloads).catch((error: unknown) => {
+        if (error instanceof PayloadsNotHandedOver && !withPayloads) return undefined;
+        throw error;
+      });
+      if (published) break;
+    }
+    for (const eventId of published!) this.handedOver.delete(eventId);
+    if (published!.length < this.batchSize) {
       // The pass saw every committed row, or another relay leads: what was handed over before
       // it and is still here is (or will be) published by another relay, which reads it from
       // the table. Forgetting a payload never loses its event, only costs reading it.
@@ -158,19 +140,44 @@ export class OutboxRelay {
         if (seq <= handedOverBefore) this.handedOver.delete(eventId);
       }
     }
-    return published.length;
+    return published!.length;
   }
 
-  private async payloadsNotHandedOver(
-    tx: DatabaseTransactionConnection,
-    rows: readonly OutboxRow[],
-  ): Promise<Map<string, Uint8Array>> {
-    const missing = rows.filter((r) => !this.handedOver.has(r.event_id)).map((r) => r.id);
-    if (missing.length === 0) return new Map();
-    const read = await tx.any(
-      sql.unsafe`SELECT id, payload FROM outbox WHERE id = ANY(${sql.array(missing, "int8")})`,
+  /** One pass: takes the oldest batch out of the outbox and publishes it; the published event ids. */
+  private async publishBatch(withPayloads: boolean): Promise<string[]> {
+    const { pool, bus } = this.options;
+    return inTransaction(
+      pool,
+      async (tx) => {
+        // One statement takes the leader lock, deletes the oldest batch and returns it (nothing
+        // when another relay leads).
+        const rows = (await tx.any(sql.unsafe`
+          WITH leader AS (
+            SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema())) AS is_leader
+          ), batch AS (
+            SELECT id FROM outbox WHERE (SELECT is_leader FROM leader) ORDER BY id LIMIT ${this.batchSize}
+          )
+          DELETE FROM outbox o USING batch WHERE o.id = batch.id
+          RETURNING o.id, o.topic, o.message_key, o.event_id, o.event_type${withPayloads ? sql.fragment`, o.payload` : sql.fragment``}
+        `)) as unknown as OutboxRow[];
+        if (rows.length === 0) return [];
+        if (!withPayloads && rows.some((r) => !this.handedOver.has(r.event_id)))
+          throw new PayloadsNotHandedOver();
+        rows.sort((a, b) => compareIds(a.id, b.id));
+        // Publishing inside the transaction only holds the leader lock; the
+        // publish itself is not rolled back, which is the at-least-once above.
+        await bus.publish(
+          rows.map((r) => ({
+            topic: r.topic,
+            key: r.message_key,
+            value: r.payload ?? this.handedOver.get(r.event_id)!.payload,
+            headers: { "event-id": r.event_id, "event-type": r.event_type },
+          })),
+        );
+        return rows.map((r) => r.event_id);
+      },
+      { isolation: "read committed", retries: 0 },
     );
-    return new Map(read.map((r) => [r["id"] as string, r["payload"] as Buffer]));
   }
 
   private async run(): Promise<void> {

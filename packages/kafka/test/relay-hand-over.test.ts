@@ -13,7 +13,7 @@ import { createEventsDatabase } from "./support/events-database.js";
  * The relay publishes the payloads its own writer handed over at commit, and
  * reads from the table the ones it was not given (another process's events, a
  * restart's backlog). Either way the bus gets the table's bytes, in id order,
- * and the rows are marked.
+ * and the published rows leave the outbox.
  */
 
 const TOPIC = "relay.hand-over";
@@ -47,17 +47,13 @@ const event = (key: string, seq: number): NewEvent<typeof StructSchema> => ({
   occurredAt: new Date(),
 });
 
-async function tableRows(): Promise<{ eventId: string; payload: Buffer; published: boolean }[]> {
-  const rows = await pool.any(sql.unsafe`SELECT event_id, payload, published_at FROM outbox ORDER BY id`);
-  return rows.map((r) => ({
-    eventId: r["event_id"] as string,
-    payload: r["payload"] as Buffer,
-    published: r["published_at"] !== null,
-  }));
+async function tableRows(): Promise<{ eventId: string; payload: Buffer }[]> {
+  const rows = await pool.any(sql.unsafe`SELECT event_id, payload FROM outbox ORDER BY id`);
+  return rows.map((r) => ({ eventId: r["event_id"] as string, payload: r["payload"] as Buffer }));
 }
 
 describe("OutboxRelay", () => {
-  it("publishes handed-over and read-back payloads alike: the table's bytes, in id order, marked", async () => {
+  it("publishes handed-over and read-back payloads alike: the table's bytes, in id order, then deletes them", async () => {
     const writer = new OutboxWriter("producer");
     const relay = new OutboxRelay({
       pool,
@@ -79,14 +75,38 @@ describe("OutboxRelay", () => {
       }),
     ).rejects.toThrow("refused");
 
+    const rows = await tableRows();
+    expect(rows).toHaveLength(6);
+
     expect(await relay.relayOnce()).toBe(3);
     expect(await relay.relayOnce()).toBe(3);
     expect(await relay.relayOnce()).toBe(0);
 
-    const rows = await tableRows();
-    expect(rows).toHaveLength(6);
-    expect(rows.every((r) => r.published)).toBe(true);
+    expect(await tableRows()).toEqual([]);
     expect(published.map((m) => m.headers?.["event-id"])).toEqual(rows.map((r) => r.eventId));
     published.forEach((m, i) => expect(Buffer.from(m.value).equals(rows[i]!.payload)).toBe(true));
+  });
+
+  it("leaves the rows in the outbox when the publish fails, and sends them on the next pass", async () => {
+    let down = true;
+    const flakyBus = {
+      publish: async (messages: readonly OutgoingMessage[]) => {
+        if (down) throw new Error("broker down");
+        published.push(...messages);
+      },
+    } as unknown as EventBus;
+    const writer = new OutboxWriter("producer");
+    const relay = new OutboxRelay({ pool, bus: flakyBus, schema: "producer", wakeOn: writer });
+    await inTransaction(pool, (tx) => writer.writeMany(tx, [event("d", 1), event("e", 1)]));
+    const rows = await tableRows();
+    published.length = 0;
+
+    await expect(relay.relayOnce()).rejects.toThrow("broker down");
+    expect(await tableRows()).toEqual(rows);
+
+    down = false;
+    expect(await relay.relayOnce()).toBe(2);
+    expect(await tableRows()).toEqual([]);
+    expect(published.map((m) => m.headers?.["event-id"])).toEqual(rows.map((r) => r.eventId));
   });
 });

@@ -282,7 +282,7 @@ describe("cancelReversal", () => {
     expect(await posted(customer.id)).toBe("70.00");
     expect(await posted(merchant.id)).toBe("30.00");
     const event = await ledger.admin.one(sql.unsafe`
-      SELECT event_type, message_key FROM ledger.outbox WHERE topic = 'ledger.transactions' ORDER BY id DESC LIMIT 1`);
+      SELECT event_type, message_key FROM ledger.outbox_written WHERE topic = 'ledger.transactions' ORDER BY id DESC LIMIT 1`);
     expect(event).toEqual({ event_type: "ledger.v1.ReversalCancelled", message_key: original.id });
     // The whole amount can be refunded again.
     const { original: refundedAgain } = await ledger.as("service", "refunds-saga").reverseTransaction({

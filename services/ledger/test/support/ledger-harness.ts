@@ -5,7 +5,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { createDatabasePool, sql, type DatabasePool } from "@money/db";
 import { createTestDatabase, type TestDatabase } from "@money/db/testing";
 import { KafkaBus } from "@money/kafka";
-import { testBrokers } from "@money/kafka/testing";
+import { keepOutboxCopies, testBrokers } from "@money/kafka/testing";
 import { ledgerService } from "@money/ledger";
 import {
   AccountType,
@@ -53,6 +53,7 @@ export class LedgerHarness {
       log: quietLogger(),
     });
     const admin = await createDatabasePool(db.adminUrl, { maximumPoolSize: 3 });
+    await keepOutboxCopies(admin, "ledger");
     return new LedgerHarness(service, db, admin, bus);
   }
 
@@ -132,7 +133,7 @@ export class LedgerHarness {
              (SELECT count(*) FROM ledger.entries) AS entries,
              (SELECT count(*) FROM ledger.transaction_status_history) AS history,
              (SELECT count(*) FROM ledger.holds) AS holds,
-             (SELECT count(*) FROM ledger.outbox) AS outbox,
+             (SELECT count(*) FROM ledger.outbox_written) AS outbox,
              (SELECT count(*) FROM ledger.idempotency_keys) AS idempotency_keys,
              (SELECT count(*) FROM ledger.wallets) AS wallets,
              (SELECT count(*) FROM ledger.accounts) AS accounts,

@@ -90,7 +90,7 @@ it("publishes a domain event and an audit event for every transaction, in order,
 it("writes the events in the posting's own transaction: a refused posting leaves none", async () => {
   const card = await h.enroll(m);
   const outbox = () =>
-    h.admin.oneFirst(sql.unsafe`SELECT count(*) FROM loyalty.outbox WHERE message_key = ${card.id}`);
+    h.admin.oneFirst(sql.unsafe`SELECT count(*) FROM loyalty.outbox_written WHERE message_key = ${card.id}`);
   const before = await outbox();
   await m.till
     .redeemPoints({ idempotencyKey: key(), cardId: card.id, rewardCode: "CAKE", staff: m.staff })

@@ -22,7 +22,7 @@ async function auditActions(
   objectId: string,
 ): Promise<{ action: string; reason: string; principal: string }[]> {
   const payloads = await h.admin.anyFirst(sql.unsafe`
-    SELECT payload FROM loyalty.outbox WHERE topic = 'audit.events' AND message_key = ${objectId} ORDER BY id
+    SELECT payload FROM loyalty.outbox_written WHERE topic = 'audit.events' AND message_key = ${objectId} ORDER BY id
   `);
   return payloads.map((p) => {
     const event = payloadAs(decodeEnvelope(p as Buffer), AuditEventSchema)!;

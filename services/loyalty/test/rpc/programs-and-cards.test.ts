@@ -261,3 +261,40 @@ describe("the ledger is append-only", () => {
     ).rejects.toThrow(/append-only/);
   });
 });
+
+describe("what a posting names is never deleted", () => {
+  it("refuses to delete the program, store, staff member or device of a posting, from the service role and the owner", async () => {
+    const card = await h.enroll(m);
+    await h.earn(m, card.id, "10.00");
+    const rows = [
+      sql.unsafe`DELETE FROM loyalty.devices WHERE id = ${m.deviceId}`,
+      sql.unsafe`DELETE FROM loyalty.staff_members WHERE id = ${m.staff.staffId}`,
+      sql.unsafe`DELETE FROM loyalty.stores WHERE id = ${m.storeId}`,
+      sql.unsafe`DELETE FROM loyalty.programs WHERE merchant_id = ${m.merchantId}`,
+    ];
+    const asService = await createDatabasePool(withUser(h.db.adminUrl, "loyalty_service", "dev"), {
+      maximumPoolSize: 1,
+    });
+    try {
+      for (const statement of [...rows, sql.unsafe`TRUNCATE loyalty.devices CASCADE`]) {
+        await expect(asService.query(statement)).rejects.toThrow(/permission denied/);
+      }
+    } finally {
+      await asService.end();
+    }
+    for (const statement of rows) {
+      await expect(h.admin.query(statement)).rejects.toThrow(/never deleted/);
+    }
+    // The posting still names rows that exist.
+    expect(
+      await h.admin.oneFirst(sql.unsafe`
+        SELECT count(*) FROM loyalty.loyalty_transactions t
+        JOIN loyalty.devices d ON d.id = t.acting_terminal_device_id
+        JOIN loyalty.staff_members s ON s.id = t.staff_id
+        JOIN loyalty.stores st ON st.id = t.store_id
+        JOIN loyalty.programs p ON p.merchant_id = t.merchant_id
+        WHERE t.card_id = ${card.id} AND t.type = 'points_earned'
+      `),
+    ).toBe("1");
+  });
+});

@@ -6,7 +6,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { createDatabasePool, sql, type DatabasePool } from "@money/db";
 import { createTestDatabase, type TestDatabase } from "@money/db/testing";
 import { KafkaBus } from "@money/kafka";
-import { testBrokers } from "@money/kafka/testing";
+import { keepOutboxCopies, testBrokers } from "@money/kafka/testing";
 import {
   LoyaltyService,
   PointsExpiry,
@@ -93,6 +93,7 @@ export class LoyaltyHarness {
       log: createLogger("loyalty-test").child({}, { level: process.env["LOG_LEVEL"] ?? "silent" }),
     });
     const admin = await createDatabasePool(db.adminUrl, { maximumPoolSize: 3 });
+    await keepOutboxCopies(admin, "loyalty");
     return new LoyaltyHarness(service, db, admin, clock, bus);
   }
 
@@ -209,7 +210,7 @@ export class LoyaltyHarness {
              (SELECT count(*) FROM loyalty.daily_usage) AS daily_usage,
              (SELECT count(*) FROM loyalty.cards) AS cards,
              (SELECT coalesce(sum(version), 0) FROM loyalty.cards) AS card_versions,
-             (SELECT count(*) FROM loyalty.outbox) AS outbox,
+             (SELECT count(*) FROM loyalty.outbox_written) AS outbox,
              (SELECT count(*) FROM loyalty.idempotency_keys WHERE response IS NOT NULL) AS idempotency_keys
     `);
     return row as Record<string, string>;

@@ -32,7 +32,7 @@ async function written(): Promise<Record<string, number>> {
       ),
     ),
     transitions: await platform.count("refunds.refund_transitions"),
-    outbox: await platform.count("refunds.outbox"),
+    outbox: await platform.count("refunds.outbox_written"),
     keys: await platform.count("refunds.idempotency_keys"),
   };
 }

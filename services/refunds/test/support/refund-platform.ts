@@ -6,7 +6,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { createDatabasePool, sql, type DatabasePool } from "@money/db";
 import { createTestDatabase, type TestDatabase } from "@money/db/testing";
 import { decodeEnvelope, KafkaBus, payloadAs } from "@money/kafka";
-import { testBrokers, uniqueName } from "@money/kafka/testing";
+import { keepOutboxCopies, testBrokers, uniqueName } from "@money/kafka/testing";
 import { ledgerService } from "@money/ledger";
 import { createLoyaltyService } from "@money/loyalty";
 import { AuditEventSchema, type AuditEvent } from "@money/proto/events/v1/audit_pb";
@@ -161,7 +161,7 @@ export class RefundPlatform {
   ): Promise<RunningService> {
     const log = createLogger(`${definition.name}-test`);
     log.level = process.env["LOG_LEVEL"] ?? "error";
-    return startService(definition, {
+    const service = await startService(definition, {
       adminDatabaseUrl: this.db.adminUrl,
       bus: this.bus,
       verifier: await tokenVerifierFromEnv({}),
@@ -173,6 +173,8 @@ export class RefundPlatform {
       env: { ...this.env, ...env },
       log,
     });
+    await keepOutboxCopies(this.admin, definition.name);
+    return service;
   }
 
   // ---------------------------------------------------------------- clients
@@ -372,7 +374,7 @@ export class RefundPlatform {
   /** The audit events a service wrote (to its outbox) about one object, oldest first. */
   async auditTrail(schema: "refunds" | "ledger" | "loyalty", objectId: string): Promise<AuditEvent[]> {
     const rows = await this.admin.any(sql.unsafe`
-      SELECT payload FROM ${sql.identifier([schema, "outbox"])}
+      SELECT payload FROM ${sql.identifier([schema, "outbox_written"])}
       WHERE topic = 'audit.events' AND message_key = ${objectId} ORDER BY id
     `);
     return rows.map((r) => payloadAs(decodeEnvelope(r["payload"] as Buffer), AuditEventSchema)!);
@@ -381,7 +383,7 @@ export class RefundPlatform {
   /** The envelopes a service wrote to one topic, oldest first. */
   async outbox(schema: "refunds" | "ledger" | "loyalty", topic: string, key?: string) {
     const rows = await this.admin.any(sql.unsafe`
-      SELECT payload FROM ${sql.identifier([schema, "outbox"])}
+      SELECT payload FROM ${sql.identifier([schema, "outbox_written"])}
       WHERE topic = ${topic} ${key ? sql.fragment`AND message_key = ${key}` : sql.fragment``} ORDER BY id
     `);
     return rows.map((r) => fromBinary(EventEnvelopeSchema, r["payload"] as Buffer));

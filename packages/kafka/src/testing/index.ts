@@ -1,0 +1,2 @@
+export { restartTestBroker, testBrokers, uniqueName } from "./test-broker.js";
+export { keepOutboxCopies } from "./outbox-copies.js";
