@@ -78,6 +78,38 @@ describe.each(Object.entries(TAMPERING))("%s", (table, statements) => {
   });
 });
 
+/*
+ * Accounts and transactions change (a status, a balance's version), but are never removed:
+ * the journal's rows name them without foreign keys. The same two walls.
+ */
+const REMOVALS = {
+  accounts: ["DELETE FROM ledger.accounts", "TRUNCATE ledger.accounts CASCADE"],
+  transactions: ["DELETE FROM ledger.transactions", "TRUNCATE ledger.transactions CASCADE"],
+};
+
+describe.each(Object.entries(REMOVALS))("%s", (table, statements) => {
+  it.each(statements)("the service role may not: %s", async (statement) => {
+    expect(await failure(serviceRole, statement)).toMatchObject({
+      code: "42501",
+      message: expect.stringContaining(`permission denied for table ${table}`),
+    });
+  });
+
+  it.each(statements)("the trigger refuses even the table owner: %s", async (statement) => {
+    await superuser.query("BEGIN");
+    try {
+      await superuser.query("SET LOCAL ROLE ledger_owner");
+      // TRUNCATE … CASCADE reaches the tables that name these rows first, and stops at theirs.
+      expect(await failure(superuser, statement)).toMatchObject({
+        code: "23001",
+        message: expect.stringMatching(/never deleted|append-only/),
+      });
+    } finally {
+      await superuser.query("ROLLBACK");
+    }
+  });
+});
+
 it("still holds every row it held", async () => {
   const counts = await ledger.admin.one(sql.unsafe`
     SELECT (SELECT count(*) FROM ledger.entries WHERE transaction_id = ${transactionId}) AS entries,

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { setTimeout as sleep } from "node:timers/promises";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -162,5 +163,50 @@ describe("CheckBalances", () => {
       expect.objectContaining({ field: "last_balance_after", stored: "9.00", recomputed: "14.00" }),
     ]);
     expect(check.totals.find((t) => t.currency === "EUR")?.balanced).toBe(false);
+  });
+
+  it("reports journal rows that name an account or a transaction that does not exist", async () => {
+    const account = await ledger.fundedAccount("10.00");
+    const { transaction } = await ledger.adminClient.transfer({
+      idempotencyKey: key(),
+      fromAccountId: account.id,
+      toAccountId: (await ledger.openAccount()).id,
+      amount: "1.00",
+    });
+    const noAccount = randomUUID();
+    const noTransaction = randomUUID();
+    await ledger.admin.query(sql.unsafe`
+      INSERT INTO ledger.entries (account_id, account_version, transaction_id, direction, amount_minor,
+                                  balance_before_minor, balance_after_minor, posted_at)
+      VALUES (${noAccount}, 1, ${transaction!.id}, 'debit', 100, 0, 100, now()),
+             (${noAccount}, 2, ${transaction!.id}, 'debit', 100, 100, 200, now()),
+             (${account.id}, 3, ${noTransaction}, 'credit', 100, 900, 1000, now())`);
+    await ledger.admin.query(sql.unsafe`
+      INSERT INTO ledger.transaction_status_history (transaction_id, from_status, to_status, performed_by,
+                                                     performed_by_role, reason, changed_at)
+      VALUES (${noTransaction}, 'processing', 'settled', 'mallory', 'admin', '', now())`);
+    const check = await auditor().checkBalances({});
+    expect(check.ok).toBe(false);
+    const dangling = check.drifts.filter((d) => d.field.startsWith("dangling:"));
+    expect(dangling).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          field: "dangling:entries.account_id",
+          accountId: noAccount,
+          stored: "2 rows",
+        }),
+        expect.objectContaining({
+          field: "dangling:entries.transaction_id",
+          accountId: noTransaction,
+          stored: "1 rows",
+        }),
+        expect.objectContaining({
+          field: "dangling:transaction_status_history.transaction_id",
+          accountId: noTransaction,
+          stored: "1 rows",
+        }),
+      ]),
+    );
+    expect(dangling).toHaveLength(3);
   });
 });

@@ -36,8 +36,9 @@ const iso = (() => {
 /**
  * Writes a unit of work in one statement: each part is a data-modifying CTE
  * over arrays (unnest), so a thousand transactions are one round trip. The
- * foreign keys from entries and holds to the transactions inserted alongside
- * are checked at the end of the statement, when those rows exist. Each
+ * foreign key from holds to the transactions inserted alongside is checked
+ * at the end of the statement, when those rows exist (entries and status
+ * changes have none: see migration 0004, and CheckBalances). Each
  * column travels as one array literal (see unnestArrays).
  */
 export async function writeJournal(tx: DatabaseTransactionConnection, w: JournalWrite): Promise<void> {

@@ -145,3 +145,38 @@ export async function recomputeBalances(db: CommonQueryMethods): Promise<Recompu
     lastBalanceAfterMinor: r["last_after"] === null ? null : big(r["last_after"]),
   }));
 }
+
+/** Journal rows that name an account or a transaction that does not exist, counted by what they name. */
+export interface DanglingReference {
+  /** The rows' table and the name they carry: entries.account_id, entries.transaction_id, … */
+  reference: "entries.account_id" | "entries.transaction_id" | "transaction_status_history.transaction_id";
+  /** The id named, which no row has. */
+  id: string;
+  rows: bigint;
+}
+
+/**
+ * Entries and status changes naming a row that does not exist. The service
+ * never writes one (the journal has no foreign keys, for speed: migration
+ * 0004), so any row here was written behind its back.
+ */
+export async function danglingJournalReferences(db: CommonQueryMethods): Promise<DanglingReference[]> {
+  const rows = await db.any(sql.unsafe`
+    SELECT 'entries.account_id' AS reference, e.account_id::text AS id, count(*) AS rows
+    FROM entries e WHERE NOT EXISTS (SELECT FROM accounts a WHERE a.id = e.account_id) GROUP BY e.account_id
+    UNION ALL
+    SELECT 'entries.transaction_id', e.transaction_id::text, count(*)
+    FROM entries e WHERE NOT EXISTS (SELECT FROM transactions t WHERE t.id = e.transaction_id)
+    GROUP BY e.transaction_id
+    UNION ALL
+    SELECT 'transaction_status_history.transaction_id', h.transaction_id::text, count(*)
+    FROM transaction_status_history h WHERE NOT EXISTS (SELECT FROM transactions t WHERE t.id = h.transaction_id)
+    GROUP BY h.transaction_id
+    ORDER BY 1, 2
+  `);
+  return rows.map((r) => ({
+    reference: r["reference"] as DanglingReference["reference"],
+    id: r["id"] as string,
+    rows: BigInt(r["rows"] as string),
+  }));
+}

@@ -1,10 +1,11 @@
 import { inTransaction, type DatabasePool } from "@money/db";
 import { findCurrency, formatAmount } from "@money/money";
-import { recomputeBalances } from "../../db/reconciliation-queries.js";
+import { danglingJournalReferences, recomputeBalances } from "../../db/reconciliation-queries.js";
 import { isDebitNormal } from "../balances/balance.js";
 import { totalsByCurrency, type CurrencyTotals } from "./currency-totals.js";
 
 export interface BalanceDrift {
+  /** For a dangling reference (field `dangling:<table>.<column>`), the id that no row has. */
   accountId: string;
   field: string;
   /** Minor units for versions; decimal text for money. */
@@ -23,11 +24,22 @@ export interface BalanceCheck {
 /**
  * Recomputes every balance row from the entries and the open holds, in one
  * consistent snapshot, and reports each figure that differs, including the
- * last entry's balance-after against the row's posted balance.
+ * last entry's balance-after against the row's posted balance, and every
+ * entry or status change that names an account or transaction that does not
+ * exist (which no balance would show).
  */
 export async function checkBalances(pool: DatabasePool): Promise<BalanceCheck> {
-  const rows = await inTransaction(pool, (tx) => recomputeBalances(tx), { isolation: "repeatable read" });
-  const drifts: BalanceDrift[] = [];
+  const { rows, dangling } = await inTransaction(
+    pool,
+    async (tx) => ({ rows: await recomputeBalances(tx), dangling: await danglingJournalReferences(tx) }),
+    { isolation: "repeatable read" },
+  );
+  const drifts: BalanceDrift[] = dangling.map((d) => ({
+    accountId: d.id,
+    field: `dangling:${d.reference}`,
+    stored: `${d.rows} rows`,
+    recomputed: "no such row",
+  }));
   for (const row of rows) {
     const currency = findCurrency(row.currency)!;
     for (const field of Object.keys(row.stored) as (keyof typeof row.stored)[]) {

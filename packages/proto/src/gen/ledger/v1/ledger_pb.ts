@@ -2394,13 +2394,18 @@ export const GetPeriodReportResponseSchema: GenMessage<GetPeriodReportResponse> 
  */
 export type BalanceDrift = Message<"ledger.v1.BalanceDrift"> & {
   /**
+   * The account whose figure drifted; for a dangling reference, the account or transaction
+   * id that journal rows name and no row has.
+   *
    * @generated from field: string account_id = 1;
    */
   accountId: string;
 
   /**
    * Which figure drifted: posted_debits, posted_credits, pending_debits, pending_credits,
-   * version, last_balance_after.
+   * version, last_balance_after; or a dangling reference: dangling:entries.account_id,
+   * dangling:entries.transaction_id, dangling:transaction_status_history.transaction_id
+   * (stored then says how many rows name the missing one).
    *
    * @generated from field: string field = 2;
    */
