@@ -123,8 +123,9 @@ export class OutboxRelay {
     const handedOverBefore = this.handOvers;
     // Payloads come back from the table only when a pass finds a row it was not handed (another
     // process's events, a restart's backlog): that pass is rolled back and run again with them.
+    // Holding none (a relay not woken by a writer, a fresh start), it asks for them at once.
     let published: string[] | undefined;
-    for (const withPayloads of [false, true]) {
+    for (const withPayloads of this.handedOver.size === 0 ? [true] : [false, true]) {
       published = await this.publishBatch(withPayloads).catch((error: unknown) => {
         if (error instanceof PayloadsNotHandedOver && !withPayloads) return undefined;
         throw error;
