@@ -124,16 +124,15 @@ export class OutboxRelay {
     // Payloads come back from the table only when a pass finds a row it was not handed (another
     // process's events, a restart's backlog): that pass is rolled back and run again with them.
     // Holding none (a relay not woken by a writer, a fresh start), it asks for them at once.
-    let published: string[] | undefined;
-    for (const withPayloads of this.handedOver.size === 0 ? [true] : [false, true]) {
-      published = await this.publishBatch(withPayloads).catch((error: unknown) => {
-        if (error instanceof PayloadsNotHandedOver && !withPayloads) return undefined;
-        throw error;
-      });
-      if (published) break;
-    }
-    for (const eventId of published!) this.handedOver.delete(eventId);
-    if (published!.length < this.batchSize) {
+    const published =
+      this.handedOver.size === 0
+        ? await this.publishBatch(true)
+        : await this.publishBatch(false).catch((error: unknown) => {
+            if (error instanceof PayloadsNotHandedOver) return this.publishBatch(true);
+            throw error;
+          });
+    for (const eventId of published) this.handedOver.delete(eventId);
+    if (published.length < this.batchSize) {
       // The pass saw every committed row, or another relay leads: what was handed over before
       // it and is still here is (or will be) published by another relay, which reads it from
       // the table. Forgetting a payload never loses its event, only costs reading it.
@@ -141,7 +140,7 @@ export class OutboxRelay {
         if (seq <= handedOverBefore) this.handedOver.delete(eventId);
       }
     }
-    return published!.length;
+    return published.length;
   }
 
   /** One pass: takes the oldest batch out of the outbox and publishes it; the published event ids. */

@@ -7,9 +7,8 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { createDatabasePool, sql, type DatabasePool } from "@money/db";
 import { createTestDatabase, type TestDatabase } from "@money/db/testing";
-import { decodeEnvelope, KafkaBus, payloadAs, TOPICS } from "@money/kafka";
-import { testBrokers, uniqueName } from "@money/kafka/testing";
-import { waitUntil } from "@money/testkit";
+import { decodeEnvelope, KafkaBus, payloadAs } from "@money/kafka";
+import { keepOutboxCopies, testBrokers } from "@money/kafka/testing";
 import { AuditEventSchema } from "@money/proto/events/v1/audit_pb";
 import { mintToken, tokenVerifierFromEnv, type Role } from "@money/rpc";
 import { ledgerService } from "@money/ledger";
@@ -39,6 +38,7 @@ beforeAll(async () => {
     listen: true,
   });
   admin = await createDatabasePool(db.adminUrl);
+  await keepOutboxCopies(admin, "ledger");
 });
 
 afterAll(async () => {
@@ -105,21 +105,10 @@ describe("Connect JSON over HTTP/1.1", () => {
     expect(created.status).toBe(400);
     const ok = await connectJson("CreateAccount", newAccount("k-actor-2"), await token("admin", "alice"));
     const id = (ok.body["account"] as { id: string }).id;
-    // The audit event as auditors read it, from the topic.
-    let payload: Uint8Array | undefined;
-    const subscription = await bus.subscribe({
-      groupId: uniqueName("wire-audit-reader"),
-      topics: [TOPICS.auditEvents.topic],
-      handle: async (message) => {
-        if (message.key === id) payload = message.value;
-      },
-    });
-    try {
-      await waitUntil("the account's audit event on audit.events", () => payload !== undefined);
-    } finally {
-      await subscription.stop();
-    }
-    const event = payloadAs(decodeEnvelope(payload!), AuditEventSchema)!;
+    const payload = await admin.oneFirst(
+      sql.unsafe`SELECT payload FROM ledger.outbox_written WHERE topic = 'audit.events' AND message_key = ${id}`,
+    );
+    const event = payloadAs(decodeEnvelope(payload as Buffer), AuditEventSchema)!;
     expect(event.action).toBe("account.opened");
     expect(event.actor).toMatchObject({
       principalId: "alice",
