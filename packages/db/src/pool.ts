@@ -7,7 +7,7 @@ import type { Isolation } from "./isolation.js";
  * turn numeric into a float and int8 into a BigInt, and a float is how cents
  * get lost.
  */
-const TYPE_PARSERS: readonly DriverTypeParser[] = [
+export const PLATFORM_TYPE_PARSERS: readonly DriverTypeParser[] = [
   { name: "numeric", parse: (text) => text },
   { name: "int8", parse: (text) => text },
   { name: "timestamptz", parse: parseTimestamp },
@@ -48,7 +48,7 @@ export function defaultIsolationOf(pool: DatabasePool): Isolation {
 export async function createDatabasePool(url: string, options: PoolOptions = {}): Promise<DatabasePool> {
   const isolation = options.defaultIsolation ?? "read committed";
   const pool = await createPool(withDefaultIsolation(url, isolation), {
-    typeParsers: TYPE_PARSERS,
+    typeParsers: PLATFORM_TYPE_PARSERS,
     maximumPoolSize: options.maximumPoolSize ?? 10,
     statementTimeout: options.statementTimeoutMs ?? 30_000,
     transactionRetryLimit: 0,

@@ -7,6 +7,7 @@ import {
   type DatabaseTransactionConnection,
 } from "slonik";
 import type { Isolation } from "./isolation.js";
+import type { PipelinedTransaction } from "./pipelined-connections.js";
 import { defaultIsolationOf } from "./pool.js";
 
 export interface TransactionOptions {
@@ -23,7 +24,17 @@ export function isRetryableConflict(error: unknown): boolean {
 }
 
 /** Callbacks to run once the transaction they were registered in has committed. */
-const commitHooks = new WeakMap<DatabaseTransactionConnection, Array<() => void>>();
+const commitHooks = new WeakMap<CommitScope, Array<() => void>>();
+
+/** A transaction that runs commit hooks: a slonik one opened by inTransaction, or a pipelined one. */
+export type CommitScope = DatabaseTransactionConnection | PipelinedTransaction;
+
+/** The hooks registered for `scope`, for its owner to run once it has committed. */
+export function collectCommitHooks(scope: CommitScope): Array<() => void> {
+  const hooks: Array<() => void> = [];
+  commitHooks.set(scope, hooks);
+  return hooks;
+}
 
 /**
  * Runs `hook` after `tx` commits (never if it rolls back or is retried), for
@@ -31,7 +42,7 @@ const commitHooks = new WeakMap<DatabaseTransactionConnection, Array<() => void>
  * outbox relay. Works for transactions opened by `inTransaction`; elsewhere
  * the hook never runs.
  */
-export function afterCommit(tx: DatabaseTransactionConnection, hook: () => void): void {
+export function afterCommit(tx: CommitScope, hook: () => void): void {
   commitHooks.get(tx)?.push(hook);
 }
 
@@ -58,9 +69,9 @@ export async function inTransaction<T>(
   const setIsolation = isolation !== defaultIsolationOf(pool);
   const retries = options.retries ?? 10;
   for (let attempt = 0; ; attempt++) {
-    const hooks: Array<() => void> = [];
+    let hooks: Array<() => void> = [];
     const outcome = await onePooledTransaction(pool, async (tx) => {
-      commitHooks.set(tx, hooks);
+      hooks = collectCommitHooks(tx);
       if (setIsolation) {
         await tx.query(sql.unsafe`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[isolation]}`);
       }

@@ -8,6 +8,7 @@ import pg from "pg";
 import {
   createDatabasePool,
   inTransaction,
+  PipelinedConnections,
   provisionServiceDatabase,
   sql,
   type DatabasePool,
@@ -162,6 +163,41 @@ describe("an embedded Postgres", () => {
     const waiting = pool.oneFirst(sql.unsafe`SELECT count(*) FROM amounts WHERE amount = 99`);
     (vanishing as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
     expect(await waiting).toBe("0");
+  });
+
+  it("runs pipelined transactions beside the pool's: BEGIN with the first statement, COMMIT with the last", async () => {
+    const pipelined = new PipelinedConnections(serviceUrl, { size: 1 });
+    try {
+      const transaction = (amount: string) =>
+        pipelined.transaction(async (tx) => {
+          await tx.query(sql.unsafe`INSERT INTO amounts (amount, counter) VALUES (${amount}, 1)`);
+          await tx.commitWith(sql.unsafe`INSERT INTO amounts (amount, counter) VALUES (${amount}, 2)`);
+        });
+      await Promise.all([
+        transaction("41.00"),
+        transaction("42.00"),
+        inTransaction(pool, (tx) =>
+          tx.query(sql.unsafe`INSERT INTO amounts (amount, counter) VALUES (43, 1)`),
+        ),
+      ]);
+      // A last statement that fails takes its transaction's first one with it.
+      await expect(
+        pipelined.transaction(async (tx) => {
+          await tx.query(sql.unsafe`INSERT INTO amounts (amount, counter) VALUES (44, 1)`);
+          await tx.commitWith(sql.unsafe`INSERT INTO amounts (amount, counter) VALUES (44, NULL)`);
+        }),
+      ).rejects.toMatchObject({ code: "23502" });
+      const rows = await pool.any(
+        sql.unsafe`SELECT amount, count(*) FROM amounts WHERE amount BETWEEN 41 AND 44 GROUP BY amount ORDER BY amount`,
+      );
+      expect(rows).toEqual([
+        { amount: "41.00", count: "2" },
+        { amount: "42.00", count: "2" },
+        { amount: "43.00", count: "1" },
+      ]);
+    } finally {
+      await pipelined.end();
+    }
   });
 
   it("lets a connection choose its own search_path", async () => {

@@ -59,14 +59,29 @@ export class AuditRecorder {
     entries: readonly AuditEntry[],
     alongWith: readonly NewEvent<DescMessage>[] = [],
   ): Promise<AuditEvent[]> {
-    const events = entries.map((entry) => auditEventOf(this.service, entry));
-    await this.outbox.writeMany(tx, [
-      ...alongWith,
-      ...events.map((event, i) => outboxEventOf(event, entries[i]!)),
-    ]);
-    return events;
+    const audits = entries.map((entry) => auditEventOf(this.service, entry));
+    await this.outbox.writeMany(tx, outboxEventsOf(audits, entries, alongWith));
+    return audits;
+  }
+
+  /**
+   * The outbox events recordMany writes, `alongWith` first, for a caller
+   * that folds them into a statement of its own (OutboxWriter.insertFragment).
+   */
+  eventsOf(
+    entries: readonly AuditEntry[],
+    alongWith: readonly NewEvent<DescMessage>[] = [],
+  ): NewEvent<DescMessage>[] {
+    const audits = entries.map((entry) => auditEventOf(this.service, entry));
+    return outboxEventsOf(audits, entries, alongWith);
   }
 }
+
+const outboxEventsOf = (
+  audits: readonly AuditEvent[],
+  entries: readonly AuditEntry[],
+  alongWith: readonly NewEvent<DescMessage>[],
+): NewEvent<DescMessage>[] => [...alongWith, ...audits.map((audit, i) => outboxEventOf(audit, entries[i]!))];
 
 /**
  * The literal message `create` would return (every field set, zero values included; `before`

@@ -1,5 +1,11 @@
 import type { DescMessage } from "@bufbuild/protobuf";
-import { afterCommit, sql, unnestArrays, type DatabaseTransactionConnection } from "@money/db";
+import {
+  afterCommit,
+  sql,
+  unnestArrays,
+  type CommitScope,
+  type DatabaseTransactionConnection,
+} from "@money/db";
 import { EventEnvelopeSchema, type EventEnvelope } from "@money/proto/events/v1/envelope_pb";
 import { encodeMessages } from "./envelope-encoding.js";
 import { encodeEnvelope, envelopeOf, type NewEvent } from "./envelope.js";
@@ -27,8 +33,6 @@ export interface OutboxInsert {
  */
 export class OutboxWriter {
   private readonly committedListeners = new Set<(events: readonly CommittedEvent[]) => void>();
-  /** Transactions whose writes `capture` is holding back, with what they wrote so far. */
-  private readonly captured = new WeakMap<DatabaseTransactionConnection, OutboxRow[]>();
 
   constructor(private readonly producer: string) {}
 
@@ -40,7 +44,7 @@ export class OutboxWriter {
     this.committedListeners.add(listener);
   }
 
-  private notifyAfterCommit(tx: DatabaseTransactionConnection, events: readonly CommittedEvent[]): void {
+  private notifyAfterCommit(tx: CommitScope, events: readonly CommittedEvent[]): void {
     for (const listener of this.committedListeners) afterCommit(tx, () => listener(events));
   }
 
@@ -49,11 +53,6 @@ export class OutboxWriter {
     event: NewEvent<Desc>,
   ): Promise<EventEnvelope> {
     const envelope = envelopeOf(this.producer, event);
-    const held = this.captured.get(tx);
-    if (held) {
-      held.push(rowOf(event, envelope));
-      return envelope;
-    }
     const payload = Buffer.from(encodeEnvelope(envelope));
     await tx.query(sql.unsafe`
       INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
@@ -74,9 +73,7 @@ export class OutboxWriter {
   ): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
     const rows = events.map((event) => rowOf(event, envelopeOf(this.producer, event)));
-    const held = this.captured.get(tx);
-    if (held) held.push(...rows);
-    else await tx.query(sql.unsafe`${this.insertOf(tx, rows).sql}`);
+    await tx.query(sql.unsafe`${this.insertOf(tx, rows).sql}`);
     return rows.map((row) => row.envelope);
   }
 
@@ -85,14 +82,14 @@ export class OutboxWriter {
    * of its own in `tx` (one round trip fewer than writeMany). The caller must
    * run it in `tx`; the relay is woken when `tx` commits.
    */
-  insertFragment(tx: DatabaseTransactionConnection, events: readonly NewEvent<DescMessage>[]): OutboxInsert {
+  insertFragment(tx: CommitScope, events: readonly NewEvent<DescMessage>[]): OutboxInsert {
     return this.insertOf(
       tx,
       events.map((event) => rowOf(event, envelopeOf(this.producer, event))),
     );
   }
 
-  private insertOf(tx: DatabaseTransactionConnection, rows: readonly OutboxRow[]): OutboxInsert {
+  private insertOf(tx: CommitScope, rows: readonly OutboxRow[]): OutboxInsert {
     const envelopes = rows.map((row) => row.envelope);
     // The payloads travel as one binary parameter, cut apart by offset in SQL: a bytea[]
     // parameter would go as text, twice the size in hex, escaped and unescaped.
@@ -128,26 +125,6 @@ export class OutboxWriter {
       `,
       envelopes,
     };
-  }
-
-  /**
-   * Runs `write`, holding back what it writes through this writer in `tx`,
-   * and returns those events as one insertFragment. For writes made through
-   * another component (an AuditRecorder over this writer) that the caller
-   * wants in a statement of its own: nothing reaches the outbox until the
-   * caller runs the fragment.
-   */
-  async capture(tx: DatabaseTransactionConnection, write: () => Promise<unknown>): Promise<OutboxInsert> {
-    if (this.captured.has(tx))
-      throw new Error("OutboxWriter.capture is already holding this transaction's writes");
-    const held: OutboxRow[] = [];
-    this.captured.set(tx, held);
-    try {
-      await write();
-    } finally {
-      this.captured.delete(tx);
-    }
-    return this.insertOf(tx, held);
   }
 }
 

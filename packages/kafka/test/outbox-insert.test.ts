@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { create } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
-import { createDatabasePool, inTransaction, sql, type DatabasePool } from "@money/db";
+import { createDatabasePool, inTransaction, PipelinedConnections, sql, type DatabasePool } from "@money/db";
 import type { TestDatabase } from "@money/db/testing";
 import { AuditEventSchema } from "@money/proto/events/v1/audit_pb";
 import { AuditRecorder } from "../src/audit-recorder.js";
@@ -10,20 +10,20 @@ import { OutboxWriter } from "../src/outbox.js";
 import { createEventsDatabase } from "./support/events-database.js";
 
 /*
- * OutboxWriter.insertFragment and capture: the outbox INSERT folded into a
- * statement of the caller's own. No broker: the rows and the relay's wake-up
+ * OutboxWriter.insertFragment: the outbox INSERT folded into a statement of
+ * the caller's own, in a slonik transaction or a pipelined one. No broker: the rows and the relay's wake-up
  * are what they promise.
  */
 
 let db: TestDatabase;
 let pool: DatabasePool;
+let serviceUrl: string;
 const outbox = new OutboxWriter("loyalty");
 const recorder = new AuditRecorder("loyalty", outbox);
 let wakeUps = 0;
 outbox.onCommitted(() => wakeUps++);
 
 beforeAll(async () => {
-  let serviceUrl: string;
   ({ db, serviceUrl } = await createEventsDatabase("outbox_insert", "loyalty"));
   pool = await createDatabasePool(serviceUrl);
 }, 60_000);
@@ -96,61 +96,37 @@ describe("OutboxWriter.insertFragment", () => {
   });
 });
 
-describe("OutboxWriter.capture", () => {
-  it("holds back what is written through the writer until the caller runs the fragment", async () => {
-    const eventIds = await inTransaction(pool, async (tx) => {
-      let recorded: string[] = [];
-      const insert = await outbox.capture(tx, async () => {
-        const audits = await recorder.recordMany(
-          tx,
-          [
-            {
-              action: "thing.created",
-              objectType: "thing",
-              objectId: "d",
-              actor: { principalId: "tester", role: "admin" },
-              occurredAt: new Date("2026-12-06T01:00:00Z"),
-            },
-          ],
-          [event("d", "created")],
-        );
-        const single = await outbox.write(tx, event("d", "one more"));
-        recorded = [...audits.map((a) => a.eventId), single.eventId];
-      });
-      // Nothing reached the outbox yet: the writes were held.
-      const heldIds = insert.envelopes.map((e) => e.eventId);
-      expect(
-        await tx.oneFirst(
-          sql.unsafe`SELECT count(*) FROM outbox WHERE event_id = ANY(${sql.array(heldIds, "uuid")})`,
-        ),
-      ).toBe("0");
-      await tx.query(sql.unsafe`WITH events AS (${insert.sql}) SELECT 1`);
-      expect(insert.envelopes.map((e) => e.eventId)).toEqual([
-        insert.envelopes[0]!.eventId,
-        recorded[0],
-        recorded[1],
-      ]);
-      return insert.envelopes.map((e) => e.eventId);
+describe("AuditRecorder.eventsOf in a pipelined transaction", () => {
+  it("writes the events and their audit records in the statement that commits, and wakes the relay once it has", async () => {
+    const connections = new PipelinedConnections(serviceUrl, { size: 1 });
+    const before = wakeUps;
+    const envelopes = await connections.transaction(async (tx) => {
+      const events = recorder.eventsOf(
+        [
+          {
+            action: "thing.created",
+            objectType: "thing",
+            objectId: "d",
+            actor: { principalId: "tester", role: "admin" },
+            occurredAt: new Date("2026-12-06T01:00:00Z"),
+          },
+        ],
+        [event("d", "created")],
+      );
+      const insert = outbox.insertFragment(tx, events);
+      await tx.commitWith(sql.unsafe`WITH events AS (${insert.sql}) SELECT 1`);
+      expect(wakeUps).toBe(before);
+      return insert.envelopes;
     });
-    const rows = await outboxRows(eventIds);
-    // In the order written: the domain event and the audit record of recordMany, then the single write.
+    await connections.end();
+    expect(wakeUps).toBe(before + 1);
+    const rows = await outboxRows(envelopes.map((e) => e.eventId));
+    // The domain event first, then the audit record, as recordMany writes them.
     expect(rows.map((r) => [r.topic, r.key])).toEqual([
       ["test.things", "d"],
       ["audit.events", "d"],
-      ["test.things", "d"],
     ]);
+    expect(payloadAs(rows[0]!.envelope, StringValueSchema)?.value).toBe("created");
     expect(payloadAs(rows[1]!.envelope, AuditEventSchema)?.action).toBe("thing.created");
-    expect(payloadAs(rows[2]!.envelope, StringValueSchema)?.value).toBe("one more");
-  });
-
-  it("writes through as usual once the capture is over, and an empty capture inserts nothing", async () => {
-    const before = Number(await pool.oneFirst(sql.unsafe`SELECT count(*) FROM outbox`));
-    await inTransaction(pool, async (tx) => {
-      const insert = await outbox.capture(tx, async () => {});
-      expect(insert.envelopes).toEqual([]);
-      await tx.query(sql.unsafe`WITH events AS (${insert.sql}) SELECT 1`);
-      await outbox.write(tx, event("e", "after the capture"));
-    });
-    expect(Number(await pool.oneFirst(sql.unsafe`SELECT count(*) FROM outbox`))).toBe(before + 1);
   });
 });

@@ -7,6 +7,8 @@ import type { AccessPolicy, ErrorCodeTable, Logger } from "@money/rpc";
 /** What a service is given to build itself on. */
 export interface ServiceDeps {
   pool: DatabasePool;
+  /** The URL `pool` connects with (the service's role), for connections of the service's own. */
+  databaseUrl: string;
   bus: EventBus;
   outbox: OutboxWriter;
   audit: AuditRecorder;

@@ -66,6 +66,7 @@ export async function startService(
   const outbox = new OutboxWriter(definition.name);
   const deps: ServiceDeps = {
     pool,
+    databaseUrl: serviceUrl,
     bus: config.bus,
     outbox,
     audit: new AuditRecorder(definition.name, outbox),

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { file_loyalty_v1_events } from "@money/proto/loyalty/v1/events_pb";
 import { file_loyalty_v1_loyalty, LoyaltyService } from "@money/proto/loyalty/v1/loyalty_pb";
+import { PipelinedConnections } from "@money/db";
 import type { ServiceDefinition } from "@money/runtime";
 import { systemClock, type Clock } from "./domain/clock.js";
 import { ProgramCache } from "./domain/programs/program-cache.js";
@@ -11,6 +12,7 @@ import { LOYALTY_ACCESS } from "./rpc/access-policy.js";
 import { Callers } from "./rpc/callers.js";
 import { DeviceTokens } from "./rpc/device-tokens.js";
 import { LOYALTY_ERROR_CODES } from "./rpc/error-codes.js";
+import { GROUP_COMMIT_CONNECTIONS } from "./rpc/posting-handlers.js";
 import { loyaltyHandlers } from "./rpc/loyalty-handlers.js";
 
 const DEFAULT_EXPIRY_INTERVAL_MS = 60_000;
@@ -32,7 +34,7 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
     policy: LOYALTY_ACCESS,
     errors: LOYALTY_ERROR_CODES,
     build: (serviceDeps) => {
-      const { pool, audit, outbox, log, env } = serviceDeps;
+      const { pool, databaseUrl, audit, outbox, log, env } = serviceDeps;
       const deps = {
         audit,
         outbox,
@@ -45,8 +47,10 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
         10,
       );
       const expiry = new ExpiryJob(pool, deps, intervalMs, log);
+      const pipelined = new PipelinedConnections(databaseUrl, { size: GROUP_COMMIT_CONNECTIONS });
       const handlers = loyaltyHandlers({
         pool,
+        pipelined,
         deps,
         callers: new Callers(pool, deps),
         deviceTokens: new DeviceTokens(env),
@@ -62,6 +66,7 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
         stop: async () => {
           await expiry.stop();
           await refundParticipant?.stop();
+          await pipelined.end();
         },
       };
     },

@@ -1,4 +1,4 @@
-import { sql, type CommonQueryMethods } from "@money/db";
+import { sql, type PipelinedTransaction } from "@money/db";
 import type { OutboxInsert } from "@money/kafka";
 import type { Card } from "../domain/cards/card.js";
 import type { Store } from "../domain/stores/store.js";
@@ -8,9 +8,10 @@ import type { OpenLotSums } from "../domain/points/points-lots.js";
 import type { NewLot } from "./lots-table.js";
 import { toStore } from "./stores-table.js";
 
-// The statements of a group commit (see domain/postings/posting-group-commit.ts):
-// each serves every posting of the batch at once, so a batch of N postings
-// costs a handful of round trips rather than N times a dozen. Rows travel as
+// The two statements of a group commit (see domain/postings/posting-group-commit.ts),
+// on a pipelined connection: the lookup goes out with BEGIN, the write with
+// COMMIT. Each serves every posting of the batch at once, so a batch of N
+// postings costs two round trips rather than N times a dozen. Rows travel as
 // one JSON parameter per statement, read back with jsonb_to_recordset.
 
 const json = (value: unknown) => sql.fragment`${JSON.stringify(value)}::jsonb`;
@@ -57,7 +58,7 @@ export interface BatchLookup {
  * must not trust them.
  */
 export async function lookUpBatch(
-  db: CommonQueryMethods,
+  tx: PipelinedTransaction,
   postings: readonly {
     cardId: string;
     deviceId: string;
@@ -75,7 +76,7 @@ export async function lookUpBatch(
     staff_id: p.staffId,
     order_key: p.order ? `loyalty-order:${p.order.merchantId}:${p.order.orderReference}` : null,
   }));
-  const rows = await db.any(sql.unsafe`
+  const rows = await tx.query(sql.unsafe`
     WITH item AS (
       SELECT * FROM jsonb_to_recordset(${json(items)})
         AS i(n int, card_id uuid, device_id uuid, staff_id uuid, order_key text)
@@ -200,14 +201,18 @@ export interface BatchWrites {
   outbox: OutboxInsert;
 }
 
+/** SQLSTATE of writeBatchAndCommit's failure when a key or an order of the batch was taken. */
+export const BATCH_KEY_TAKEN = "LY001";
+
 /**
  * Writes a batch's lots, ledger rows, cards, idempotency records and outbox
- * events in one statement. Returns false when a row or a key was not written because its
- * unique key was taken (an idempotency key used meanwhile, an order that
- * earned already): the caller must then roll back. A key or an order that
- * another transaction is writing makes this statement wait for it.
+ * events in one statement, and commits. When a row or a key was not written
+ * because its unique key was taken (an idempotency key used meanwhile, an
+ * order that earned already), the statement fails with BATCH_KEY_TAKEN and
+ * nothing commits. A key or an order that another transaction is writing
+ * makes this statement wait for it.
  */
-export async function writeBatch(db: CommonQueryMethods, writes: BatchWrites): Promise<boolean> {
+export async function writeBatchAndCommit(tx: PipelinedTransaction, writes: BatchWrites): Promise<void> {
   const lots = writes.lots.map((l) => ({
     id: l.id,
     card_id: l.cardId,
@@ -267,7 +272,7 @@ export async function writeBatch(db: CommonQueryMethods, writes: BatchWrites): P
     request_hash: k.requestHash.toString("hex"),
     response: Buffer.from(k.response).toString("base64"),
   }));
-  const row = await db.one(sql.unsafe`
+  await tx.commitWith(sql.unsafe`
     WITH new_lots AS (
       INSERT INTO points_lots (id, card_id, source_transaction_id, original_points, remaining_points, earned_at,
                                available_at, expires_at)
@@ -309,7 +314,8 @@ export async function writeBatch(db: CommonQueryMethods, writes: BatchWrites): P
     ), events AS (
       ${writes.outbox.sql}
     )
-    SELECT (SELECT count(*) FROM new_rows) AS rows_posted, (SELECT count(*) FROM recorded_keys) AS keys_recorded
+    SELECT assert_batch_written(
+      (SELECT count(*) FROM new_rows) = ${transactions.length} AND (SELECT count(*) FROM recorded_keys) = ${keys.length}
+    )
   `);
-  return Number(row["rows_posted"]) === transactions.length && Number(row["keys_recorded"]) === keys.length;
 }

@@ -1,4 +1,4 @@
-import type { DatabasePool } from "@money/db";
+import type { DatabasePool, PipelinedConnections } from "@money/db";
 import type { OutboxWriter } from "@money/kafka";
 import type { Logger } from "@money/rpc";
 import type { LoyaltyDeps } from "../domain/loyalty-deps.js";
@@ -9,6 +9,8 @@ import type { DeviceTokens } from "./device-tokens.js";
 /** What the loyalty handlers are built on. */
 export interface HandlerDeps {
   pool: DatabasePool;
+  /** The group commit's connections (see PostingGroupCommit). */
+  pipelined: PipelinedConnections;
   /** `outbox` is the one `audit` writes through: the group commit folds its events into its own statement. */
   deps: LoyaltyDeps & { pins: VerifiedPinCache; outbox: OutboxWriter };
   callers: Callers;

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
-import {
-  inTransaction,
-  isRetryableConflict,
-  type DatabasePool,
-  type DatabaseTransactionConnection,
-} from "@money/db";
+import { isRetryableConflict, type PipelinedConnections, type PipelinedTransaction } from "@money/db";
 import type { Actor, AuditEntry, NewEvent, OutboxWriter } from "@money/kafka";
 import type { DescMessage } from "@bufbuild/protobuf";
 import type { Logger } from "@money/rpc";
 import type { Currency } from "@money/money";
-import { lookUpBatch, writeBatch, type BatchLookup } from "../../db/posting-batches.js";
+import {
+  BATCH_KEY_TAKEN,
+  lookUpBatch,
+  writeBatchAndCommit,
+  type BatchLookup,
+} from "../../db/posting-batches.js";
 import type { NewLot } from "../../db/lots-table.js";
 import { transactionPosted } from "../../events/transaction-posted.js";
 import type { Acting } from "../acting.js";
@@ -86,13 +86,13 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-/** `outbox` must be the writer `audit` writes through: the batch folds its events into its write. */
+/** `outbox` must be the writer `audit` writes through: the batch folds its events and audit records into its write. */
 export type GroupCommitDeps = LoyaltyDeps & { pins: VerifiedPinCache; outbox: OutboxWriter };
 
 export interface GroupCommitOptions {
   /** Most postings in one transaction. */
   maxBatch?: number;
-  /** Batches in flight at once (each holds one connection). */
+  /** Batches in flight at once (each holds one connection): at most the pipelined connections' size. */
   maxInFlight?: number;
   /**
    * While a batch is in flight, another starts only once this many calls
@@ -110,11 +110,13 @@ export interface GroupCommitOptions {
 /**
  * Group commit of terminal postings (EarnPoints, AddStamp): the calls that
  * arrive while earlier batches are in flight are posted together, in one
- * transaction of four statements whatever their number, instead of a
- * dozen statements each. Each call keeps its own outcome: the batch posts a
+ * transaction of two statements whatever their number, instead of a dozen
+ * statements each: a lookup sent with BEGIN, a write sent with COMMIT, on
+ * pipelined connections (two round trips). Each call keeps its own outcome: the batch posts a
  * call only when the one-posting path would post it (device paired and not
  * revoked, PIN verified recently, card active, guards passed, no lots due,
- * no daily cap set, no earlier earn of the order); every other call, and
+ * no daily cap set, no earlier earn of the order, its program's version in
+ * the cache); every other call, and
  * every call of a batch that fails (a key taken meanwhile, a deadlock), runs
  * alone afterwards through that path, which refuses or replays it exactly as
  * it would have. Same READ COMMITTED, same locks: the batch takes its
@@ -134,7 +136,7 @@ export class PostingGroupCommit {
   private readonly log: Logger | undefined;
 
   constructor(
-    private readonly pool: DatabasePool,
+    private readonly connections: PipelinedConnections,
     private readonly deps: GroupCommitDeps,
     options: GroupCommitOptions = {},
   ) {
@@ -178,21 +180,18 @@ export class PostingGroupCommit {
   private async run(batch: Pending[]): Promise<void> {
     let outcomes: (Outcome | null)[];
     try {
-      outcomes = await inTransaction(
-        this.pool,
-        (tx) =>
-          postBatch(
-            tx,
-            this.deps,
-            batch.map((p) => p.call),
-          ),
-        { isolation: "read committed", retries: 0 },
+      outcomes = await this.connections.transaction((tx) =>
+        postBatch(
+          tx,
+          this.deps,
+          batch.map((p) => p.call),
+        ),
       );
     } catch (error) {
       // Nothing of the batch committed; each call's own path decides what it gets.
       // A taken key or order, or a deadlock, is expected; anything else would
       // quietly send every posting the slow way, so it is reported.
-      if (!(error instanceof BatchKeyTaken || isRetryableConflict(error))) {
+      if (!(isKeyTaken(error) || isRetryableConflict(error))) {
         this.log?.error(
           { err: error, postings: batch.length },
           "group commit batch failed; its postings run alone",
@@ -212,10 +211,8 @@ interface Outcome {
   response: unknown;
 }
 
-/** Raised when a key or an order of the batch was taken: the batch rolls back. */
-class BatchKeyTaken extends Error {
-  override readonly name = "BatchKeyTaken";
-}
+/** The write found a key or an order of the batch taken, and the batch rolled back. */
+const isKeyTaken = (error: unknown) => (error as { code?: unknown } | null)?.code === BATCH_KEY_TAKEN;
 
 interface Accepted {
   index: number;
@@ -227,11 +224,11 @@ interface Accepted {
 }
 
 /**
- * Posts what it can of `calls` in `tx`; returns each call's response, or
- * null for a call to run alone once the transaction has ended.
+ * Posts what it can of `calls` in `tx`, and commits; returns each call's
+ * response, or null for a call to run alone once the transaction has ended.
  */
 async function postBatch(
-  tx: DatabaseTransactionConnection,
+  tx: PipelinedTransaction,
   deps: GroupCommitDeps,
   calls: readonly BatchedCall<unknown>[],
 ): Promise<(Outcome | null)[]> {
@@ -271,8 +268,10 @@ async function postBatch(
     if (keysSeen.has(key)) continue;
     const card = cards.get(lookup.card.id) ?? lookup.card;
     if (card.merchantId !== call.tokenMerchantId) continue;
-    const program = await deps.programs.atVersion(tx, card.merchantId, lookup.programVersion);
-    if (pointsAllExpired(card, program, at)) continue;
+    // Loading a program would cost the batch a round trip: its calls run
+    // alone, and the one-posting path loads it for the batches after.
+    const program = deps.programs.cachedAt(card.merchantId, lookup.programVersion);
+    if (!program || pointsAllExpired(card, program, at)) continue;
     const posting = call.posting;
     let made: { transaction: LoyaltyTransaction; card: Card; lot: NewLot | null } | null;
     if (posting.kind === "earn") {
@@ -311,17 +310,15 @@ async function postBatch(
     outcomes[a.index] = { response };
     return { ...call.idempotency, response: bytes };
   });
-  // The audit records and events go into the outbox in the write's own
-  // statement: one round trip fewer per batch.
-  const outbox = await deps.outbox.capture(tx, () => deps.audit.recordMany(tx, audit, events));
-  const written = await writeBatch(tx, {
+  // The audit records and events go into the outbox in the write's own statement.
+  const outbox = deps.outbox.insertFragment(tx, deps.audit.eventsOf(audit, events));
+  await writeBatchAndCommit(tx, {
     lots: [...newLots.values()].flat(),
     transactions: accepted.map((a) => a.transaction),
     cards: [...cards.values()],
     idempotencyKeys: keys,
     outbox,
   });
-  if (!written) throw new BatchKeyTaken();
   return outcomes;
 }
 

@@ -13,9 +13,15 @@ const MAX_PROGRAMS = 10_000;
 export class ProgramCache {
   private readonly programs = new Map<string, Program>();
 
-  async atVersion(db: CommonQueryMethods, merchantId: string, version: bigint): Promise<Program> {
+  /** The program at `version` if the cache holds it, without a round trip; else null. */
+  cachedAt(merchantId: string, version: bigint): Program | null {
     const cached = this.programs.get(merchantId);
-    if (cached?.version === version) return cached;
+    return cached?.version === version ? cached : null;
+  }
+
+  async atVersion(db: CommonQueryMethods, merchantId: string, version: bigint): Promise<Program> {
+    const cached = this.cachedAt(merchantId, version);
+    if (cached) return cached;
     const program = (await findProgram(db, merchantId))!;
     this.programs.delete(merchantId);
     // Bounded: the least recently loaded program makes room (a Map keeps insertion order).

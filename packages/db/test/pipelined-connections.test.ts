@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import {
+  afterCommit,
+  createDatabasePool,
+  PipelinedConnections,
+  provisionServiceDatabase,
+  sql,
+  type DatabasePool,
+} from "../src/index.js";
+import { createTestDatabase, type TestDatabase } from "../src/testing/test-database.js";
+
+/*
+ * Transactions on pipelined connections, against real Postgres: what
+ * commits, what rolls back, how rows are parsed, and a connection that
+ * broke between transactions.
+ */
+
+let db: TestDatabase;
+let serviceUrl: string;
+let pool: DatabasePool;
+let connections: PipelinedConnections;
+
+beforeAll(async () => {
+  db = await createTestDatabase("pipelined");
+  const migrations = await mkdtemp(join(tmpdir(), "pipelined-migrations-"));
+  await writeFile(
+    join(migrations, "0001_notes.sql"),
+    `CREATE TABLE notes (id int PRIMARY KEY, text text NOT NULL, xact xid8 NOT NULL DEFAULT pg_current_xact_id());`,
+  );
+  serviceUrl = await provisionServiceDatabase(db.adminUrl, {
+    service: "pipelined",
+    migrationDirs: [migrations],
+    servicePassword: "dev",
+    roles: true,
+  });
+  pool = await createDatabasePool(serviceUrl);
+  connections = new PipelinedConnections(serviceUrl, { size: 1 });
+}, 60_000);
+
+afterAll(async () => {
+  await connections?.end();
+  await pool?.end();
+  await db?.drop();
+});
+
+const notes = async () =>
+  (await pool.any(sql.unsafe`SELECT id, text, xact::text FROM notes ORDER BY id`)).map((r) => ({
+    id: r["id"],
+    text: r["text"],
+    xact: r["xact"],
+  }));
+
+const insertNote = (id: number, text: string) =>
+  sql.unsafe`INSERT INTO notes (id, text) VALUES (${id}, ${text}) RETURNING id`;
+
+describe("a pipelined transaction", () => {
+  it("commits its statements as one transaction, and runs its commit hooks after", async () => {
+    const ran: string[] = [];
+    const returned = await connections.transaction(async (tx) => {
+      const first = await tx.query(insertNote(1, "first"));
+      afterCommit(tx, () => ran.push("committed"));
+      const last = await tx.commitWith(insertNote(2, "last"));
+      expect(ran).toEqual([]);
+      return [first[0]!["id"], last[0]!["id"]];
+    });
+    expect(returned).toEqual([1, 2]);
+    expect(ran).toEqual(["committed"]);
+    const [first, last] = await notes();
+    expect([first!.text, last!.text]).toEqual(["first", "last"]);
+    expect(first!.xact).toBe(last!.xact);
+  });
+
+  it("rolls back everything when its last statement fails, throws that statement's error, and runs no hook", async () => {
+    const ran: string[] = [];
+    const failure = connections.transaction(async (tx) => {
+      await tx.query(insertNote(3, "never committed"));
+      afterCommit(tx, () => ran.push("committed"));
+      await tx.commitWith(insertNote(1, "a taken id"));
+    });
+    await expect(failure).rejects.toMatchObject({ code: "23505" });
+    expect(ran).toEqual([]);
+    expect((await notes()).map((n) => n.id)).toEqual([1, 2]);
+  });
+
+  it("rolls back when its body throws, and the connection serves the next transaction", async () => {
+    await expect(
+      connections.transaction(async (tx) => {
+        await tx.query(insertNote(4, "refused"));
+        throw new Error("refused by the caller");
+      }),
+    ).rejects.toThrow("refused by the caller");
+    // The one connection was given back clean: this transaction is not inside the refused one.
+    await connections.transaction(async (tx) => {
+      await tx.commitWith(insertNote(5, "after the refusal"));
+    });
+    expect((await notes()).map((n) => n.id)).toEqual([1, 2, 5]);
+  });
+
+  it("refuses a statement after its commit", async () => {
+    await expect(
+      connections.transaction(async (tx) => {
+        await tx.commitWith(insertNote(6, "committed"));
+        await tx.query(insertNote(7, "too late"));
+      }),
+    ).rejects.toThrow("the transaction has ended");
+    expect((await notes()).map((n) => n.id)).toEqual([1, 2, 5, 6]);
+  });
+
+  it("parses numeric and int8 as their exact text, as the pools do, arrays included", async () => {
+    const [row] = await connections.transaction((tx) =>
+      tx.commitWith(sql.unsafe`
+        SELECT 0.1::numeric + 0.2::numeric AS sum, 9007199254740993::int8 AS big,
+               ARRAY[1.10, 2.20]::numeric[] AS amounts, '2026-12-06 10:00:00.5+00'::timestamptz AS at,
+               '2026-12-06'::date AS day
+      `),
+    );
+    expect(row).toEqual({
+      sum: "0.3",
+      big: "9007199254740993",
+      amounts: ["1.10", "2.20"],
+      at: new Date("2026-12-06T10:00:00.500Z"),
+      day: "2026-12-06",
+    });
+  });
+
+  it("waits for a connection when all are in use", async () => {
+    const order: string[] = [];
+    let releaseFirst!: () => void;
+    const held = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const first = connections.transaction(async (tx) => {
+      await tx.query(insertNote(8, "first"));
+      order.push("first holds the connection");
+      await held;
+      await tx.commitWith(insertNote(9, "first, last"));
+      order.push("first committed");
+    });
+    const second = connections.transaction(async (tx) => {
+      order.push("second started");
+      await tx.commitWith(insertNote(10, "second"));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(order).toEqual(["first holds the connection"]);
+    releaseFirst();
+    await Promise.all([first, second]);
+    expect(order).toEqual(["first holds the connection", "first committed", "second started"]);
+  });
+
+  it("replaces a connection whose backend was terminated between transactions", async () => {
+    const pidOf = async () =>
+      connections.transaction(
+        async (tx) => (await tx.commitWith(sql.unsafe`SELECT pg_backend_pid() AS pid`))[0]!["pid"],
+      );
+    const before = await pidOf();
+    const admin = new pg.Client({ connectionString: db.adminUrl });
+    await admin.connect();
+    try {
+      await admin.query("SELECT pg_terminate_backend($1)", [before]);
+      // The client hears of it once the backend has gone.
+      for (let i = 0; i < 50; i++) {
+        const { rows } = await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [before]);
+        if (rows.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await admin.end();
+    }
+    const after = await pidOf();
+    expect(after).not.toBe(before);
+  });
+});
