@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { parse as parseArray } from "postgres-array";
 import type { QuerySqlToken } from "slonik";
@@ -40,6 +41,11 @@ export interface PipelinedConnectionsOptions {
  * On two saturated cores each round trip is also a wait for a core, so the
  * loyalty group commit's batches got about 10% more postings through.
  *
+ * Every statement is prepared on its connection, named by its text: a hot
+ * path's few statements are parsed once per connection instead of once per
+ * call (about a fifth of Postgres's time per loyalty posting). Their text
+ * must therefore carry no values, only placeholders, as the sql tag writes them.
+ *
  * Statements are slonik `sql` tokens, so the SQL is written as everywhere
  * else; rows are parsed by the same type parsers as the pools' (numeric and
  * int8 as text). Connections open on first use.
@@ -48,6 +54,8 @@ export class PipelinedConnections {
   private readonly idle: pg.Client[] = [];
   private readonly waiting: Array<{ resolve(client: pg.Client): void; reject(error: unknown): void }> = [];
   private readonly broken = new WeakSet<pg.Client>();
+  /** Each connection's names for the statements it has prepared. */
+  private readonly preparedNames = new WeakMap<pg.Client, (text: string) => string | undefined>();
   private opened = 0;
   private ended = false;
   private typeParsers: Promise<pg.CustomTypesConfig> | null = null;
@@ -64,7 +72,7 @@ export class PipelinedConnections {
    */
   async transaction<T>(body: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
     const client = await this.acquire();
-    const transaction = new OneTransaction(client);
+    const transaction = new OneTransaction(client, this.preparedNames.get(client)!);
     const hooks = collectCommitHooks(transaction);
     let value: T;
     try {
@@ -122,6 +130,7 @@ export class PipelinedConnections {
     client.on("error", () => this.broken.add(client));
     client.on("end", () => this.broken.add(client));
     await client.connect();
+    this.preparedNames.set(client, statementNames());
     return client;
   }
 
@@ -165,13 +174,17 @@ class OneTransaction implements PipelinedTransaction {
   private ended = false;
   committed = false;
 
-  constructor(private readonly client: pg.Client) {}
+  constructor(
+    private readonly client: pg.Client,
+    private readonly statementName: (text: string) => string | undefined,
+  ) {}
 
   query(statement: QuerySqlToken): Promise<readonly Row[]> {
     if (this.ended) return Promise.reject(new Error("the transaction has ended"));
     this.begun ??= this.client.query("BEGIN");
+    const text = statement.sql.replaceAll("$slonik_", "$");
     const rows = this.client
-      .query(statement.sql.replaceAll("$slonik_", "$"), statement.values as unknown[])
+      .query({ name: this.statementName(text), text, values: statement.values as unknown[] })
       .then((result) => result.rows as Row[]);
     return Promise.all([this.begun, rows]).then(([, result]) => result);
   }
@@ -205,6 +218,25 @@ class OneTransaction implements PipelinedTransaction {
     if (result.command !== "COMMIT") throw new Error("the transaction rolled back at COMMIT");
     this.committed = true;
   }
+}
+
+/**
+ * Prepared statements per connection at most. A caller that wrote values
+ * into its SQL text would otherwise fill the backend's memory with one
+ * statement per call; past the limit, statements are parsed each time.
+ */
+const MAX_PREPARED_PER_CONNECTION = 100;
+
+/** Names for one connection's statements, by their text; undefined (unnamed) past the limit. */
+function statementNames(): (text: string) => string | undefined {
+  const names = new Set<string>();
+  return (text) => {
+    const name = `pipelined_${createHash("sha1").update(text).digest("base64url")}`;
+    if (names.has(name)) return name;
+    if (names.size >= MAX_PREPARED_PER_CONNECTION) return undefined;
+    names.add(name);
+    return name;
+  };
 }
 
 /** The pools' type parsers (pool.ts), by the OIDs this database gives their types and their arrays. */

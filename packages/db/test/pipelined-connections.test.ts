@@ -127,6 +127,33 @@ describe("a pipelined transaction", () => {
     });
   });
 
+  it("prepares each statement once on its connection, up to a limit of statements", async () => {
+    const preparedCount = async () =>
+      Number(
+        (
+          await connections.transaction((tx) =>
+            tx.commitWith(sql.unsafe`SELECT count(*) AS prepared FROM pg_prepared_statements`),
+          )
+        )[0]!["prepared"],
+      );
+    const before = await preparedCount();
+    const echo = (n: number) =>
+      connections.transaction(
+        async (tx) => (await tx.commitWith(sql.unsafe`SELECT ${n}::int AS echo`))[0]!["echo"],
+      );
+    expect([await echo(1), await echo(2), await echo(3)]).toEqual([1, 2, 3]);
+    // The three calls share one statement: only the values differ.
+    expect(await preparedCount()).toBe(before + 1);
+    // Statements whose text differs each time: the connection stops preparing them at its limit.
+    for (let n = 0; n < 120; n++) {
+      const [row] = await connections.transaction((tx) =>
+        tx.commitWith(sql.unsafe`SELECT ${n}::int AS ${sql.identifier([`column_${n}`])}`),
+      );
+      expect(row).toEqual({ [`column_${n}`]: n });
+    }
+    expect(await preparedCount()).toBe(100);
+  });
+
   it("waits for a connection when all are in use", async () => {
     const order: string[] = [];
     let releaseFirst!: () => void;
