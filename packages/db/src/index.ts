@@ -12,6 +12,7 @@ export {
   type PipelinedConnectionsOptions,
   type PipelinedTransaction,
   type Row,
+  type StatementOptions,
 } from "./pipelined-connections.js";
 export { provisionServiceDatabase, withUser, type ServiceDatabase } from "./provision.js";
 export { sql, type DatabasePool, type DatabaseTransactionConnection, type CommonQueryMethods } from "slonik";

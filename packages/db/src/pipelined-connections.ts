@@ -15,7 +15,7 @@ export type Row = Record<string, unknown>;
  */
 export interface PipelinedTransaction {
   /** Runs a statement in the transaction; the transaction's first statement shares its round trip with BEGIN. */
-  query(statement: QuerySqlToken): Promise<readonly Row[]>;
+  query(statement: QuerySqlToken, options?: StatementOptions): Promise<readonly Row[]>;
   /**
    * Runs the transaction's last statement and commits, in one round trip:
    * COMMIT is sent right behind the statement, before its result is known.
@@ -23,7 +23,22 @@ export interface PipelinedTransaction {
    * back, and its error is thrown. A statement that finds the transaction
    * must not commit must therefore fail itself (raise), not return a flag.
    */
-  commitWith(statement: QuerySqlToken): Promise<readonly Row[]>;
+  commitWith(statement: QuerySqlToken, options?: StatementOptions): Promise<readonly Row[]>;
+}
+
+export interface StatementOptions {
+  /**
+   * Prepare the statement on its connection, named by its text: it is parsed
+   * once per connection instead of once per call, and after five calls
+   * Postgres may run it with one generic plan, planned without its values
+   * and kept until the tables' statistics change. For a hot statement whose
+   * best plan does not depend on its values or on how big its tables have
+   * grown since (rows looked up by key). Not for one that scans a table that
+   * fills and empties, such as the outbox: a plan cached while it was small
+   * cost the relay's pass nine times its time once it was not. Its text must
+   * carry no values, only placeholders, as the sql tag writes them.
+   */
+  prepare?: boolean;
 }
 
 export interface PipelinedConnectionsOptions {
@@ -41,10 +56,9 @@ export interface PipelinedConnectionsOptions {
  * On two saturated cores each round trip is also a wait for a core, so the
  * loyalty group commit's batches got about 10% more postings through.
  *
- * Every statement is prepared on its connection, named by its text: a hot
- * path's few statements are parsed once per connection instead of once per
- * call (about a fifth of Postgres's time per loyalty posting). Their text
- * must therefore carry no values, only placeholders, as the sql tag writes them.
+ * A hot statement can be prepared on its connection (StatementOptions):
+ * for the loyalty group commit's two, that saved about a fifth of
+ * Postgres's time per posting.
  *
  * Statements are slonik `sql` tokens, so the SQL is written as everywhere
  * else; rows are parsed by the same type parsers as the pools' (numeric and
@@ -179,18 +193,22 @@ class OneTransaction implements PipelinedTransaction {
     private readonly statementName: (text: string) => string | undefined,
   ) {}
 
-  query(statement: QuerySqlToken): Promise<readonly Row[]> {
+  query(statement: QuerySqlToken, options: StatementOptions = {}): Promise<readonly Row[]> {
     if (this.ended) return Promise.reject(new Error("the transaction has ended"));
     this.begun ??= this.client.query("BEGIN");
     const text = statement.sql.replaceAll("$slonik_", "$");
     const rows = this.client
-      .query({ name: this.statementName(text), text, values: statement.values as unknown[] })
+      .query({
+        name: options.prepare ? this.statementName(text) : undefined,
+        text,
+        values: statement.values as unknown[],
+      })
       .then((result) => result.rows as Row[]);
     return Promise.all([this.begun, rows]).then(([, result]) => result);
   }
 
-  async commitWith(statement: QuerySqlToken): Promise<readonly Row[]> {
-    const rows = this.query(statement);
+  async commitWith(statement: QuerySqlToken, options: StatementOptions = {}): Promise<readonly Row[]> {
+    const rows = this.query(statement, options);
     const commit = this.commit();
     // Both answers arrive before the connection is free again, whichever fails.
     const [statementOutcome, commitOutcome] = await Promise.allSettled([rows, commit]);

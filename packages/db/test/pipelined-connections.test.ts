@@ -127,7 +127,7 @@ describe("a pipelined transaction", () => {
     });
   });
 
-  it("prepares each statement once on its connection, up to a limit of statements", async () => {
+  it("prepares a statement once on its connection when asked, up to a limit of statements", async () => {
     const preparedCount = async () =>
       Number(
         (
@@ -137,17 +137,19 @@ describe("a pipelined transaction", () => {
         )[0]!["prepared"],
       );
     const before = await preparedCount();
-    const echo = (n: number) =>
+    const echo = (n: number, prepare: boolean) =>
       connections.transaction(
-        async (tx) => (await tx.commitWith(sql.unsafe`SELECT ${n}::int AS echo`))[0]!["echo"],
+        async (tx) => (await tx.commitWith(sql.unsafe`SELECT ${n}::int AS echo`, { prepare }))[0]!["echo"],
       );
-    expect([await echo(1), await echo(2), await echo(3)]).toEqual([1, 2, 3]);
+    expect([await echo(1, false), await echo(2, false)]).toEqual([1, 2]);
+    expect(await preparedCount()).toBe(before);
+    expect([await echo(1, true), await echo(2, true), await echo(3, true)]).toEqual([1, 2, 3]);
     // The three calls share one statement: only the values differ.
     expect(await preparedCount()).toBe(before + 1);
     // Statements whose text differs each time: the connection stops preparing them at its limit.
     for (let n = 0; n < 120; n++) {
       const [row] = await connections.transaction((tx) =>
-        tx.commitWith(sql.unsafe`SELECT ${n}::int AS ${sql.identifier([`column_${n}`])}`),
+        tx.commitWith(sql.unsafe`SELECT ${n}::int AS ${sql.identifier([`column_${n}`])}`, { prepare: true }),
       );
       expect(row).toEqual({ [`column_${n}`]: n });
     }

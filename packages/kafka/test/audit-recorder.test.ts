@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { createDatabasePool, inTransaction, sql, type DatabasePool } from "@money/db";
+import { createDatabasePool, inTransaction, PipelinedConnections, sql, type DatabasePool } from "@money/db";
 import type { TestDatabase } from "@money/db/testing";
 import { AuditActorSchema, AuditEventSchema, type AuditEvent } from "@money/proto/events/v1/audit_pb";
 import type { EventEnvelope } from "@money/proto/events/v1/envelope_pb";
@@ -24,6 +24,7 @@ import { createEventsDatabase } from "./support/events-database.js";
 
 let db: TestDatabase;
 let serviceUrl: string;
+let relayConnections: PipelinedConnections;
 let pool: DatabasePool;
 let bus: KafkaBus;
 let relay: OutboxRelay;
@@ -36,6 +37,7 @@ const received = new Map<string, { message: IncomingMessage; envelope: EventEnve
 beforeAll(async () => {
   ({ db, serviceUrl } = await createEventsDatabase("audit_recorder", "ledger"));
   pool = await createDatabasePool(serviceUrl);
+  relayConnections = new PipelinedConnections(serviceUrl, { size: 1 });
   bus = new KafkaBus({ brokers: testBrokers(), clientId: uniqueName("audit-recorder") });
   // Idempotent: the topic is shared, and may already exist with its platform partition count.
   await bus.ensureTopics([TOPICS.auditEvents]);
@@ -48,12 +50,19 @@ beforeAll(async () => {
       received.set(eventId, [...copies, { message, envelope: decodeEnvelope(message.value) }]);
     },
   });
-  relay = new OutboxRelay({ pool, bus, schema: "ledger", wakeOn: outbox, idlePollMs: 250 });
+  relay = new OutboxRelay({
+    connections: relayConnections,
+    bus,
+    schema: "ledger",
+    wakeOn: outbox,
+    idlePollMs: 250,
+  });
   await relay.start();
 }, 60_000);
 
 afterAll(async () => {
   await relay?.stop();
+  await relayConnections?.end();
   await subscription?.stop();
   await bus?.close();
   await pool?.end();

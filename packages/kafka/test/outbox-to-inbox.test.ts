@@ -8,6 +8,7 @@ import { StructSchema } from "@bufbuild/protobuf/wkt";
 import {
   createDatabasePool,
   inTransaction,
+  PipelinedConnections,
   provisionServiceDatabase,
   sql,
   type DatabasePool,
@@ -41,6 +42,8 @@ const TOPICS = {
 let db: TestDatabase;
 const migrationDirs: string[] = [];
 let producerUrl: string;
+/** Every relay of the file drains the producer's outbox through these. */
+let relayConnections: PipelinedConnections;
 let producer: DatabasePool;
 let consumer: DatabasePool;
 let bus: KafkaBus;
@@ -119,6 +122,7 @@ beforeAll(async () => {
     roles: true,
   });
   producer = await createDatabasePool(producerUrl);
+  relayConnections = new PipelinedConnections(producerUrl, { size: 1 });
   consumer = await createDatabasePool(consumerUrl);
 
   bus = new KafkaBus({ brokers: testBrokers(), clientId: uniqueName("outbox-to-inbox") });
@@ -144,6 +148,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await subscription?.stop();
   await bus?.close();
+  await relayConnections?.end();
   await producer?.end();
   await consumer?.end();
   await db?.drop();
@@ -180,7 +185,7 @@ async function depositInterleaved(topic: string, keys: readonly string[], perKey
 
 function newRelay(relayBus: EventBus = bus): OutboxRelay {
   return new OutboxRelay({
-    pool: producer,
+    connections: relayConnections,
     bus: relayBus,
     schema: "producer",
     wakeOn: outbox,

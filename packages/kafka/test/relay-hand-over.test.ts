@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { fromJson } from "@bufbuild/protobuf";
 import { StructSchema } from "@bufbuild/protobuf/wkt";
-import { createDatabasePool, inTransaction, sql, type DatabasePool } from "@money/db";
+import { createDatabasePool, inTransaction, PipelinedConnections, sql, type DatabasePool } from "@money/db";
 import type { TestDatabase } from "@money/db/testing";
 import type { EventBus, OutgoingMessage } from "../src/bus/event-bus.js";
 import type { NewEvent } from "../src/envelope.js";
@@ -19,6 +19,7 @@ import { createEventsDatabase } from "./support/events-database.js";
 const TOPIC = "relay.hand-over";
 let db: TestDatabase;
 let pool: DatabasePool;
+let relayConnections: PipelinedConnections;
 const published: OutgoingMessage[] = [];
 /** The relay only publishes. */
 const recordingBus = {
@@ -31,9 +32,11 @@ beforeAll(async () => {
   let url: string;
   ({ db, serviceUrl: url } = await createEventsDatabase("relay_hand_over", "producer"));
   pool = await createDatabasePool(url);
+  relayConnections = new PipelinedConnections(url, { size: 1 });
 }, 60_000);
 
 afterAll(async () => {
+  await relayConnections?.end();
   await pool?.end();
   await db?.drop();
 });
@@ -56,7 +59,7 @@ describe("OutboxRelay", () => {
   it("publishes handed-over and read-back payloads alike: the table's bytes, in id order, then deletes them", async () => {
     const writer = new OutboxWriter("producer");
     const relay = new OutboxRelay({
-      pool,
+      connections: relayConnections,
       bus: recordingBus,
       schema: "producer",
       wakeOn: writer,
@@ -96,7 +99,12 @@ describe("OutboxRelay", () => {
       },
     } as unknown as EventBus;
     const writer = new OutboxWriter("producer");
-    const relay = new OutboxRelay({ pool, bus: flakyBus, schema: "producer", wakeOn: writer });
+    const relay = new OutboxRelay({
+      connections: relayConnections,
+      bus: flakyBus,
+      schema: "producer",
+      wakeOn: writer,
+    });
     await inTransaction(pool, (tx) => writer.writeMany(tx, [event("d", 1), event("e", 1)]));
     const rows = await tableRows();
     published.length = 0;

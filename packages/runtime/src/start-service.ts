@@ -1,4 +1,4 @@
-import { createDatabasePool, provisionServiceDatabase } from "@money/db";
+import { createDatabasePool, PipelinedConnections, provisionServiceDatabase } from "@money/db";
 import {
   ALL_TOPICS,
   AuditRecorder,
@@ -74,8 +74,9 @@ export async function startService(
     env: config.env ?? process.env,
   };
   const parts = await definition.build(deps);
+  const relayConnections = new PipelinedConnections(serviceUrl, { size: 1 });
   const relay = new OutboxRelay({
-    pool,
+    connections: relayConnections,
     bus: config.bus,
     schema: definition.name,
     ...(config.listen ? { wakeOn: outbox } : {}),
@@ -107,6 +108,7 @@ export async function startService(
       await server.close();
       await parts.stop?.();
       await relay.stop();
+      await relayConnections.end();
       await pool.end();
     },
   };

@@ -76,7 +76,8 @@ export async function lookUpBatch(
     staff_id: p.staffId,
     order_key: p.order ? `loyalty-order:${p.order.merchantId}:${p.order.orderReference}` : null,
   }));
-  const rows = await tx.query(sql.unsafe`
+  const rows = await tx.query(
+    sql.unsafe`
     WITH item AS (
       SELECT * FROM jsonb_to_recordset(${json(items)})
         AS i(n int, card_id uuid, device_id uuid, staff_id uuid, order_key text)
@@ -127,7 +128,10 @@ export async function lookUpBatch(
     LEFT JOIN stores s ON s.id = d.store_id
     LEFT JOIN staff_members st ON st.id = i.staff_id
     ORDER BY i.n
-  `);
+  `,
+    // Every row is found by key: a plan made once serves every batch.
+    { prepare: true },
+  );
   return rows.map((row) => {
     const r = row as unknown as CardRow & {
       program_version: string | null;
@@ -272,7 +276,8 @@ export async function writeBatchAndCommit(tx: PipelinedTransaction, writes: Batc
     request_hash: k.requestHash.toString("hex"),
     response: Buffer.from(k.response).toString("base64"),
   }));
-  await tx.commitWith(sql.unsafe`
+  await tx.commitWith(
+    sql.unsafe`
     WITH new_lots AS (
       INSERT INTO points_lots (id, card_id, source_transaction_id, original_points, remaining_points, earned_at,
                                available_at, expires_at)
@@ -317,5 +322,7 @@ export async function writeBatchAndCommit(tx: PipelinedTransaction, writes: Batc
     SELECT assert_batch_written(
       (SELECT count(*) FROM new_rows) = ${transactions.length} AND (SELECT count(*) FROM recorded_keys) = ${keys.length}
     )
-  `);
+  `,
+    { prepare: true },
+  );
 }
