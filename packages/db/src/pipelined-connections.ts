@@ -57,7 +57,7 @@ export interface PipelinedConnectionsOptions {
  * loyalty group commit's batches got about 10% more postings through.
  *
  * A hot statement can be prepared on its connection (StatementOptions):
- * for the loyalty group commit's two, that saved about a fifth of
+ * for the loyalty group commit's two, that saved about a sixth of
  * Postgres's time per posting.
  *
  * Statements are slonik `sql` tokens, so the SQL is written as everywhere
