@@ -34,8 +34,8 @@ export interface StatementOptions {
    * and kept until the tables' statistics change. For a hot statement whose
    * best plan does not depend on its values or on how big its tables have
    * grown since (rows looked up by key). Not for one that scans a table that
-   * fills and empties, such as the outbox: a plan cached while it was small
-   * cost the relay's pass nine times its time once it was not. Its text must
+   * fills and empties, such as the outbox: prepared, the relay's pass took
+   * nine times as long in Postgres (1.8 ms against 0.2 ms). Its text must
    * carry no values, only placeholders, as the sql tag writes them.
    */
   prepare?: boolean;
