@@ -36,7 +36,9 @@ export interface StatementOptions {
    * grown since (rows looked up by key). Not for one that scans a table that
    * fills and empties, such as the outbox: prepared, the relay's pass took
    * nine times as long in Postgres (1.8 ms against 0.2 ms). Its text must
-   * carry no values, only placeholders, as the sql tag writes them.
+   * carry no values, only placeholders, as the sql tag writes them. When a
+   * migration changes the shape of its tables' rows, the statement fails
+   * once per connection (SQLSTATE 0A000), and that connection is replaced.
    */
   prepare?: boolean;
 }
@@ -82,7 +84,8 @@ export class PipelinedConnections {
   /**
    * Runs `body` in one transaction. It commits when `body` calls commitWith,
    * or when `body` returns (one more round trip); it rolls back when `body`
-   * throws, and the error is rethrown.
+   * throws, and the error is rethrown. A body that returns after its
+   * commitWith failed gets that failure thrown: nothing committed.
    */
   async transaction<T>(body: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
     const client = await this.acquire();
@@ -94,23 +97,33 @@ export class PipelinedConnections {
       await transaction.commitIfOpen();
     } catch (error) {
       await transaction.rollBackIfOpen().then(
-        () => this.release(client),
+        // A prepared statement whose tables changed shape fails on every call
+        // ("cached plan must not change result type"): its connection goes.
+        () => (isStalePlan(error) ? this.discard(client) : this.release(client)),
         () => this.discard(client),
       );
       throw error;
+    } finally {
+      // A statement given after this point would run outside the transaction, on a connection another caller may hold.
+      transaction.close();
     }
     this.release(client);
-    // A body that caught commitWith's error returns normally, but nothing committed.
+    if (transaction.failure !== undefined) throw transaction.failure;
     if (transaction.committed) for (const hook of hooks) hook();
     return value;
   }
 
-  /** Closes every connection; a transaction in progress keeps its own until it ends. */
+  /**
+   * Closes every idle connection and each busy one as its transaction ends;
+   * transactions still waiting for a connection are refused.
+   */
   async end(): Promise<void> {
     this.ended = true;
+    for (const waiter of this.waiting.splice(0))
+      waiter.reject(new Error("the pipelined connections were closed"));
     const idle = this.idle.splice(0);
     this.opened -= idle.length;
-    await Promise.all(idle.map((client) => client.end()));
+    await Promise.all(idle.map((client) => client.end().catch(() => {})));
   }
 
   private async acquire(): Promise<pg.Client> {
@@ -128,15 +141,22 @@ export class PipelinedConnections {
       return await this.open();
     } catch (error) {
       this.opened--;
+      this.openForNextWaiter();
       throw error;
     }
   }
 
   private async open(): Promise<pg.Client> {
+    const statementTimeoutMs = this.options.statementTimeoutMs ?? 30_000;
     const client = new pg.Client({
       connectionString: this.url,
       pipeline: true,
-      statement_timeout: this.options.statementTimeoutMs ?? 30_000,
+      statement_timeout: statementTimeoutMs,
+      // Postgres cancels a slow statement itself; these catch a server or a
+      // network that stopped answering, which would otherwise hang the transaction.
+      query_timeout: statementTimeoutMs + 5_000,
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
       types: await this.platformTypeParsers(),
     } as pg.ClientConfig);
     // A connection that fails is dropped when its transaction ends (without
@@ -149,26 +169,33 @@ export class PipelinedConnections {
   }
 
   private release(client: pg.Client): void {
-    if (this.broken.has(client)) {
+    if (this.broken.has(client) || this.ended) {
       void this.discard(client);
       return;
     }
     const next = this.waiting.shift();
     if (next) next.resolve(client);
-    else if (this.ended) void this.discard(client);
     else this.idle.push(client);
   }
 
   /** Drops a connection whose state is unknown; a waiting transaction gets a new one. */
   private async discard(client: pg.Client): Promise<void> {
+    const closed = client.end().catch(() => {});
     this.opened--;
-    await client.end().catch(() => {});
+    this.openForNextWaiter();
+    await closed;
+  }
+
+  /** A slot came free without a connection to hand over: open one for the next waiting transaction. */
+  private openForNextWaiter(): void {
+    if (this.ended || this.opened >= this.options.size) return;
     const next = this.waiting.shift();
     if (!next) return;
     this.opened++;
     this.open().then(next.resolve, (error: unknown) => {
       this.opened--;
       next.reject(error);
+      this.openForNextWaiter();
     });
   }
 
@@ -184,8 +211,10 @@ export class PipelinedConnections {
 
 class OneTransaction implements PipelinedTransaction {
   private begun: Promise<unknown> | null = null;
-  /** COMMIT has been sent: nothing more may run in this transaction. */
+  /** COMMIT or ROLLBACK has been sent, or the transaction is over: nothing more may run in it. */
   private ended = false;
+  /** Why a commitWith did not commit, if it did not. */
+  failure: unknown = undefined;
   committed = false;
 
   constructor(
@@ -195,7 +224,8 @@ class OneTransaction implements PipelinedTransaction {
 
   query(statement: QuerySqlToken, options: StatementOptions = {}): Promise<readonly Row[]> {
     if (this.ended) return Promise.reject(new Error("the transaction has ended"));
-    this.begun ??= this.client.query("BEGIN");
+    // The level said, not the session's default: the pool's URL may set another.
+    this.begun ??= this.client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
     const text = statement.sql.replaceAll("$slonik_", "$");
     const rows = this.client
       .query({
@@ -208,13 +238,22 @@ class OneTransaction implements PipelinedTransaction {
   }
 
   async commitWith(statement: QuerySqlToken, options: StatementOptions = {}): Promise<readonly Row[]> {
+    if (this.ended) throw new Error("the transaction has ended");
     const rows = this.query(statement, options);
     const commit = this.commit();
     // Both answers arrive before the connection is free again, whichever fails.
     const [statementOutcome, commitOutcome] = await Promise.allSettled([rows, commit]);
-    if (statementOutcome.status === "rejected") throw statementOutcome.reason;
-    if (commitOutcome.status === "rejected") throw commitOutcome.reason;
-    return statementOutcome.value;
+    const failure =
+      statementOutcome.status === "rejected"
+        ? statementOutcome.reason
+        : commitOutcome.status === "rejected"
+          ? commitOutcome.reason
+          : undefined;
+    if (failure !== undefined) {
+      this.failure = failure;
+      throw failure;
+    }
+    return (statementOutcome as PromiseFulfilledResult<readonly Row[]>).value;
   }
 
   async commitIfOpen(): Promise<void> {
@@ -229,6 +268,10 @@ class OneTransaction implements PipelinedTransaction {
     await this.client.query("ROLLBACK");
   }
 
+  close(): void {
+    this.ended = true;
+  }
+
   private async commit(): Promise<void> {
     this.ended = true;
     const result = await this.client.query("COMMIT");
@@ -237,6 +280,11 @@ class OneTransaction implements PipelinedTransaction {
     this.committed = true;
   }
 }
+
+/** SQLSTATE 0A000 as Postgres raises it for a prepared statement whose result columns changed. */
+const isStalePlan = (error: unknown) =>
+  (error as { code?: unknown } | null)?.code === "0A000" &&
+  String((error as { message?: unknown }).message).includes("cached plan");
 
 /**
  * Prepared statements per connection at most. A caller that wrote values
@@ -260,6 +308,7 @@ function statementNames(): (text: string) => string | undefined {
 /** The pools' type parsers (pool.ts), by the OIDs this database gives their types and their arrays. */
 async function platformTypeParsers(url: string): Promise<pg.CustomTypesConfig> {
   const client = new pg.Client({ connectionString: url });
+  client.on("error", () => {}); // a failure reaches the query below
   await client.connect();
   let types: { oid: number; typarray: number; typname: string }[];
   try {

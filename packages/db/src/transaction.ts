@@ -39,8 +39,8 @@ export function collectCommitHooks(scope: CommitScope): Array<() => void> {
 /**
  * Runs `hook` after `tx` commits (never if it rolls back or is retried), for
  * side effects that must not run inside a transaction, such as waking the
- * outbox relay. Works for transactions opened by `inTransaction`; elsewhere
- * the hook never runs.
+ * outbox relay. Works for transactions opened by `inTransaction` and by
+ * `PipelinedConnections.transaction`; elsewhere the hook never runs.
  */
 export function afterCommit(tx: CommitScope, hook: () => void): void {
   commitHooks.get(tx)?.push(hook);

@@ -8,6 +8,7 @@ import {
   createDatabasePool,
   PipelinedConnections,
   provisionServiceDatabase,
+  type PipelinedTransaction,
   sql,
   type DatabasePool,
 } from "../src/index.js";
@@ -108,6 +109,47 @@ describe("a pipelined transaction", () => {
       }),
     ).rejects.toThrow("the transaction has ended");
     expect((await notes()).map((n) => n.id)).toEqual([1, 2, 5, 6]);
+  });
+
+  it("refuses a statement given after the transaction is over, even one that ran none", async () => {
+    let leaked: PipelinedTransaction | undefined;
+    await connections.transaction(async (tx) => {
+      leaked = tx;
+    });
+    await expect(leaked!.query(insertNote(11, "stray"))).rejects.toThrow("the transaction has ended");
+    await expect(leaked!.commitWith(insertNote(11, "stray"))).rejects.toThrow("the transaction has ended");
+    // The connection is not left inside a transaction of the stray statement.
+    await connections.transaction((tx) => tx.commitWith(insertNote(12, "next")));
+    expect((await notes()).map((n) => n.id)).not.toContain(11);
+  });
+
+  it("throws the failure of a commitWith whose error the body caught, and runs no hook", async () => {
+    const ran: string[] = [];
+    const caught = connections.transaction(async (tx) => {
+      afterCommit(tx, () => ran.push("committed"));
+      await tx.commitWith(insertNote(1, "a taken id")).catch(() => {});
+      return "the body went on";
+    });
+    await expect(caught).rejects.toMatchObject({ code: "23505" });
+    expect(ran).toEqual([]);
+  });
+
+  it("replaces a connection whose prepared statement no longer fits its table", async () => {
+    const everyNote = () =>
+      connections.transaction((tx) =>
+        tx.commitWith(sql.unsafe`SELECT * FROM notes WHERE id = 1`, { prepare: true }),
+      );
+    expect(Object.keys((await everyNote())[0]!)).toEqual(["id", "text", "xact"]);
+    const admin = new pg.Client({ connectionString: db.adminUrl });
+    await admin.connect();
+    try {
+      await admin.query("ALTER TABLE pipelined.notes ADD COLUMN remark text");
+    } finally {
+      await admin.end();
+    }
+    // Once: "cached plan must not change result type". The next call prepares it afresh.
+    await expect(everyNote()).rejects.toMatchObject({ code: "0A000" });
+    expect(Object.keys((await everyNote())[0]!)).toEqual(["id", "text", "xact", "remark"]);
   });
 
   it("parses numeric and int8 as their exact text, as the pools do, arrays included", async () => {

@@ -7,7 +7,10 @@ import type { AccessPolicy, ErrorCodeTable, Logger } from "@money/rpc";
 /** What a service is given to build itself on. */
 export interface ServiceDeps {
   pool: DatabasePool;
-  /** The URL `pool` connects with (the service's role), for connections of the service's own. */
+  /**
+   * The service role's URL, for connections of the service's own (the pool
+   * connects with it plus the service's default isolation level).
+   */
   databaseUrl: string;
   bus: EventBus;
   outbox: OutboxWriter;
