@@ -74,12 +74,26 @@ export class PipelinedConnections {
   private readonly preparedNames = new WeakMap<pg.Client, (text: string) => string | undefined>();
   private opened = 0;
   private ended = false;
-  private typeParsers: Promise<pg.CustomTypesConfig> | null = null;
+  /**
+   * The pools' type parsers (pool.ts) by the OIDs of their types and arrays,
+   * looked up by the first connection that opens; every connection reads them here.
+   */
+  private readonly parsersByOid = new Map<number, (text: string) => unknown>();
+  private readonly types: pg.CustomTypesConfig = {
+    getTypeParser: ((oid: number, format?: string) =>
+      this.parsersByOid.get(oid) ??
+      pg.types.getTypeParser(oid, format as "text")) as pg.CustomTypesConfig["getTypeParser"],
+  };
 
   constructor(
     private readonly url: string,
     private readonly options: PipelinedConnectionsOptions,
   ) {}
+
+  /** Connections at most: how many transactions run at once. */
+  get size(): number {
+    return this.options.size;
+  }
 
   /**
    * Runs `body` in one transaction. It commits when `body` calls commitWith,
@@ -130,8 +144,7 @@ export class PipelinedConnections {
     if (this.ended) throw new Error("the pipelined connections were closed");
     for (let client = this.idle.pop(); client; client = this.idle.pop()) {
       if (!this.broken.has(client)) return client;
-      this.opened--;
-      void client.end().catch(() => {});
+      void this.discard(client);
     }
     if (this.opened >= this.options.size) {
       return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
@@ -157,13 +170,18 @@ export class PipelinedConnections {
       query_timeout: statementTimeoutMs + 5_000,
       connectionTimeoutMillis: 10_000,
       keepAlive: true,
-      types: await this.platformTypeParsers(),
+      types: this.types,
     } as pg.ClientConfig);
     // A connection that fails is dropped when its transaction ends (without
     // a listener, its error would crash the process).
     client.on("error", () => this.broken.add(client));
     client.on("end", () => this.broken.add(client));
     await client.connect();
+    if (this.parsersByOid.size === 0)
+      await this.lookUpTypeParsers(client).catch(async (error: unknown) => {
+        await client.end().catch(() => {});
+        throw error;
+      });
     this.preparedNames.set(client, statementNames());
     return client;
   }
@@ -199,13 +217,21 @@ export class PipelinedConnections {
     });
   }
 
-  /** Looked up once; a failed lookup is tried again by the next connection. */
-  private platformTypeParsers(): Promise<pg.CustomTypesConfig> {
-    this.typeParsers ??= platformTypeParsers(this.url).catch((error: unknown) => {
-      this.typeParsers = null;
-      throw error;
+  private async lookUpTypeParsers(client: pg.Client): Promise<void> {
+    const { rows } = await client.query<{ oid: number; typarray: number; typname: string }>(
+      `SELECT oid::int, typarray::int, typname FROM pg_type WHERE typname = ANY($1::text[])`,
+      [PLATFORM_TYPE_PARSERS.map((parser) => parser.name)],
+    );
+    const found = PLATFORM_TYPE_PARSERS.map(({ name, parse }) => {
+      const type = rows.find((t) => t.typname === name);
+      if (!type) throw new Error(`database type "${name}" not found`);
+      return { type, parse };
     });
-    return this.typeParsers;
+    // All at once, so that a failed lookup leaves none and the next connection looks again.
+    for (const { type, parse } of found) {
+      this.parsersByOid.set(type.oid, parse);
+      if (type.typarray) this.parsersByOid.set(type.typarray, (text) => parseArray(text, parse));
+    }
   }
 }
 
@@ -281,10 +307,8 @@ class OneTransaction implements PipelinedTransaction {
   }
 }
 
-/** SQLSTATE 0A000 as Postgres raises it for a prepared statement whose result columns changed. */
-const isStalePlan = (error: unknown) =>
-  (error as { code?: unknown } | null)?.code === "0A000" &&
-  String((error as { message?: unknown }).message).includes("cached plan");
+/** SQLSTATE 0A000, which Postgres raises for a prepared statement whose result columns changed. */
+const isStalePlan = (error: unknown) => (error as { code?: unknown } | null)?.code === "0A000";
 
 /**
  * Prepared statements per connection at most. A caller that wrote values
@@ -302,35 +326,5 @@ function statementNames(): (text: string) => string | undefined {
     if (names.size >= MAX_PREPARED_PER_CONNECTION) return undefined;
     names.add(name);
     return name;
-  };
-}
-
-/** The pools' type parsers (pool.ts), by the OIDs this database gives their types and their arrays. */
-async function platformTypeParsers(url: string): Promise<pg.CustomTypesConfig> {
-  const client = new pg.Client({ connectionString: url });
-  client.on("error", () => {}); // a failure reaches the query below
-  await client.connect();
-  let types: { oid: number; typarray: number; typname: string }[];
-  try {
-    types = (
-      await client.query(
-        `SELECT oid::int, typarray::int, typname FROM pg_type WHERE typname = ANY($1::text[])`,
-        [PLATFORM_TYPE_PARSERS.map((parser) => parser.name)],
-      )
-    ).rows;
-  } finally {
-    await client.end();
-  }
-  const parsers = new Map<number, (text: string) => unknown>();
-  for (const { name, parse } of PLATFORM_TYPE_PARSERS) {
-    const type = types.find((t) => t.typname === name);
-    if (!type) throw new Error(`database type "${name}" not found`);
-    parsers.set(type.oid, parse);
-    if (type.typarray) parsers.set(type.typarray, (text) => parseArray(text, parse));
-  }
-  return {
-    getTypeParser: ((oid: number, format?: string) =>
-      parsers.get(oid) ??
-      pg.types.getTypeParser(oid, format as "text")) as pg.CustomTypesConfig["getTypeParser"],
   };
 }

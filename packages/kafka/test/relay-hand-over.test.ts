@@ -55,16 +55,20 @@ async function tableRows(): Promise<{ eventId: string; payload: Buffer }[]> {
   return rows.map((r) => ({ eventId: r["event_id"] as string, payload: r["payload"] as Buffer }));
 }
 
+/** A relay of the producer's outbox onto `bus`, handed `writer`'s payloads at commit. */
+const relayOf = (bus: EventBus, writer: OutboxWriter, batchSize?: number) =>
+  new OutboxRelay({
+    connections: relayConnections,
+    bus,
+    schema: "producer",
+    wakeOn: writer,
+    ...(batchSize === undefined ? {} : { batchSize }),
+  });
+
 describe("OutboxRelay", () => {
   it("publishes handed-over and read-back payloads alike: the table's bytes, in id order, then deletes them", async () => {
     const writer = new OutboxWriter("producer");
-    const relay = new OutboxRelay({
-      connections: relayConnections,
-      bus: recordingBus,
-      schema: "producer",
-      wakeOn: writer,
-      batchSize: 3,
-    });
+    const relay = relayOf(recordingBus, writer, 3);
     // Another process's writer: the relay is handed nothing of these.
     const elsewhere = new OutboxWriter("producer");
     await inTransaction(pool, (tx) => elsewhere.writeMany(tx, [event("a", 0), event("b", 0)]));
@@ -99,12 +103,7 @@ describe("OutboxRelay", () => {
       },
     } as unknown as EventBus;
     const writer = new OutboxWriter("producer");
-    const relay = new OutboxRelay({
-      connections: relayConnections,
-      bus: flakyBus,
-      schema: "producer",
-      wakeOn: writer,
-    });
+    const relay = relayOf(flakyBus, writer);
     await inTransaction(pool, (tx) => writer.writeMany(tx, [event("d", 1), event("e", 1)]));
     const rows = await tableRows();
     published.length = 0;

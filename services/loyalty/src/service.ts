@@ -12,7 +12,6 @@ import { LOYALTY_ACCESS } from "./rpc/access-policy.js";
 import { Callers } from "./rpc/callers.js";
 import { DeviceTokens } from "./rpc/device-tokens.js";
 import { LOYALTY_ERROR_CODES } from "./rpc/error-codes.js";
-import { GROUP_COMMIT_CONNECTIONS } from "./rpc/posting-handlers.js";
 import { loyaltyHandlers } from "./rpc/loyalty-handlers.js";
 
 const DEFAULT_EXPIRY_INTERVAL_MS = 60_000;
@@ -47,7 +46,8 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
         10,
       );
       const expiry = new ExpiryJob(pool, deps, intervalMs, log);
-      const pipelined = new PipelinedConnections(databaseUrl, { size: GROUP_COMMIT_CONNECTIONS });
+      // The group commit's: one connection per batch in flight, three at most.
+      const pipelined = new PipelinedConnections(databaseUrl, { size: 3 });
       const handlers = loyaltyHandlers({
         pool,
         pipelined,

@@ -62,9 +62,6 @@ const OUTCOME_TO_WIRE: Readonly<Record<ReversalOutcome, WireOutcome>> = {
   nothing_to_reverse: WireOutcome.NOTHING_TO_REVERSE,
 };
 
-/** Group-commit batches in flight at once, each on a pipelined connection of its own. */
-export const GROUP_COMMIT_CONNECTIONS = 3;
-
 /** How many cards one ExpirePoints call catches up; the scheduled job continues with the rest. */
 const EXPIRE_RPC_MAX_CARDS = 1_000;
 
@@ -86,7 +83,7 @@ export function postingHandlers({
   log,
 }: HandlerDeps): Pick<ServiceImpl<typeof LoyaltyService>, PostingMethods> {
   // EarnPoints and AddStamp from terminals, the busy calls, are group-committed.
-  const groupCommit = new PostingGroupCommit(pipelined, deps, { log, maxInFlight: GROUP_COMMIT_CONNECTIONS });
+  const groupCommit = new PostingGroupCommit(pipelined, deps, { log });
   return {
     async addStamp(req, ctx) {
       const call = {

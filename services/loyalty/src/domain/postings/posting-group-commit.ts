@@ -92,8 +92,6 @@ export type GroupCommitDeps = LoyaltyDeps & { pins: VerifiedPinCache; outbox: Ou
 export interface GroupCommitOptions {
   /** Most postings in one transaction. */
   maxBatch?: number;
-  /** Batches in flight at once (each holds one connection): at most the pipelined connections' size. */
-  maxInFlight?: number;
   /**
    * While a batch is in flight, another starts only once this many calls
    * wait (else when it ends). Why: every batch pays the same round trips,
@@ -131,7 +129,6 @@ export class PostingGroupCommit {
   private inFlight = 0;
   private flushScheduled = false;
   private readonly maxBatch: number;
-  private readonly maxInFlight: number;
   private readonly minBatchWhileBusy: number;
   private readonly log: Logger | undefined;
 
@@ -141,7 +138,6 @@ export class PostingGroupCommit {
     options: GroupCommitOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 64;
-    this.maxInFlight = options.maxInFlight ?? 3;
     this.minBatchWhileBusy = options.minBatchWhileBusy ?? 8;
     this.log = options.log;
   }
@@ -155,7 +151,8 @@ export class PostingGroupCommit {
 
   /** Whether a batch may start now. */
   private canStart(): boolean {
-    if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return false;
+    // One batch in flight per connection.
+    if (this.inFlight >= this.connections.size || this.queue.length === 0) return false;
     return this.inFlight === 0 || this.queue.length >= this.minBatchWhileBusy;
   }
 
