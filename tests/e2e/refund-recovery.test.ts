@@ -104,7 +104,7 @@ async function stepStatus(refundId: string, step: string): Promise<string | null
  */
 async function commandsPublished(refundId: string): Promise<boolean> {
   const unpublished = await platform.admin.oneFirst(sql.unsafe`
-    SELECT count(*) FROM refunds.outbox
+    SELECT count(*) FROM refunds.outbox_events
     WHERE topic = 'refunds.commands' AND message_key = ${refundId}
   `);
   return Number(unpublished) === 0;
@@ -150,7 +150,7 @@ describe("the refunds process killed mid-saga", () => {
           sql.unsafe`SELECT step, status, attempts, last_error FROM refunds.saga_steps WHERE refund_id = ${refund.id}`,
         );
         const outbox = await platform.admin.any(
-          sql.unsafe`SELECT topic, created_at::text FROM refunds.outbox ORDER BY id`,
+          sql.unsafe`SELECT topic, created_at::text FROM refunds.outbox_events ORDER BY outbox_id, position`,
         );
         throw new Error(
           `${(error as Error).message}\n${JSON.stringify(steps)}\n${JSON.stringify(outbox)}\n${refunds.output()}`,

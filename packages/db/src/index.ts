@@ -16,4 +16,4 @@ export {
 } from "./pipelined-connections.js";
 export { provisionServiceDatabase, withUser, type ServiceDatabase } from "./provision.js";
 export { sql, type DatabasePool, type DatabaseTransactionConnection, type CommonQueryMethods } from "slonik";
-export { unnestArrays, type ColumnType } from "./unnest-arrays.js";
+export { arrayParameter, unnestArrays, type ColumnType } from "./unnest-arrays.js";

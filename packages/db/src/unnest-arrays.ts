@@ -28,14 +28,24 @@ export function unnestArrays(
   tuples: readonly (readonly (string | null)[])[],
   columnTypes: readonly ColumnType[],
 ): ReturnType<typeof sql.fragment> {
-  const columns = columnTypes.map(
-    (type, column) =>
-      sql.fragment`${arrayLiteral(
-        tuples.map((tuple) => tuple[column] ?? null),
-        type === "text" || type === "jsonb" ? quote : bare,
-      )}${CASTS[type]}`,
+  const columns = columnTypes.map((type, column) =>
+    arrayParameter(
+      tuples.map((tuple) => tuple[column] ?? null),
+      type,
+    ),
   );
   return sql.fragment`unnest(${sql.join(columns, sql.fragment`, `)})`;
+}
+
+/**
+ * One column as a single array parameter, `$1::uuid[]`, its literal built as
+ * unnestArrays builds each of its columns.
+ */
+export function arrayParameter(
+  values: readonly (string | null)[],
+  type: ColumnType,
+): ReturnType<typeof sql.fragment> {
+  return sql.fragment`${arrayLiteral(values, type === "text" || type === "jsonb" ? quote : bare)}${CASTS[type]}`;
 }
 
 function arrayLiteral(values: readonly (string | null)[], element: (value: string) => string): string {

@@ -1,19 +1,22 @@
 import type { DescMessage } from "@bufbuild/protobuf";
 import {
   afterCommit,
+  arrayParameter,
   sql,
-  unnestArrays,
   type CommitScope,
   type DatabaseTransactionConnection,
 } from "@money/db";
 import { EventEnvelopeSchema, type EventEnvelope } from "@money/proto/events/v1/envelope_pb";
 import { encodeMessages } from "./envelope-encoding.js";
-import { encodeEnvelope, envelopeOf, type NewEvent } from "./envelope.js";
+import { envelopeOf, type NewEvent } from "./envelope.js";
 
-/** An event of a committed transaction: its id and its payload column (the encoded envelope). */
-export interface CommittedEvent {
-  eventId: string;
-  payload: Uint8Array;
+/**
+ * The events of one outbox row of a committed transaction, in order: their
+ * ids and encoded envelopes (the row's payload, cut apart).
+ */
+export interface CommittedWrite {
+  eventIds: readonly string[];
+  payloads: readonly Uint8Array[];
 }
 
 /**
@@ -30,113 +33,85 @@ export interface OutboxInsert {
  * Writes events to the service's outbox inside the caller's transaction, so
  * they exist if and only if the state change commits. The relay publishes
  * them afterwards.
+ *
+ * Each write is one outbox row holding all its events in order (migration
+ * 0004): a batch of a thousand postings is one row, not two thousand.
  */
 export class OutboxWriter {
-  private readonly committedListeners = new Set<(events: readonly CommittedEvent[]) => void>();
+  private readonly committedListeners = new Set<(write: CommittedWrite) => void>();
 
   constructor(private readonly producer: string) {}
 
   /**
-   * Calls `listener` each time a transaction that wrote events has committed, with those
-   * events' encoded envelopes: the relay's wake-up, and what spares it reading them back.
+   * Calls `listener` each time a transaction that wrote events has committed, once per
+   * outbox row, with its events' encoded envelopes: the relay's wake-up, and what spares it
+   * reading them back.
    */
-  onCommitted(listener: (events: readonly CommittedEvent[]) => void): void {
+  onCommitted(listener: (write: CommittedWrite) => void): void {
     this.committedListeners.add(listener);
-  }
-
-  private notifyAfterCommit(tx: CommitScope, events: readonly CommittedEvent[]): void {
-    for (const listener of this.committedListeners) afterCommit(tx, () => listener(events));
   }
 
   async write<Desc extends DescMessage>(
     tx: DatabaseTransactionConnection,
     event: NewEvent<Desc>,
   ): Promise<EventEnvelope> {
-    const envelope = envelopeOf(this.producer, event);
-    const payload = Buffer.from(encodeEnvelope(envelope));
-    await tx.query(sql.unsafe`
-      INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
-      VALUES (${envelope.eventId}, ${event.topic}, ${event.aggregateId}, ${envelope.eventType},
-              ${sql.binary(payload)})
-    `);
-    this.notifyAfterCommit(tx, [{ eventId: envelope.eventId, payload }]);
-    return envelope;
+    return (await this.writeMany(tx, [event]))[0]!;
   }
 
   /**
    * Writes several events in one statement, in order: a batch of a thousand
-   * postings costs one round trip, not a thousand.
+   * postings costs one round trip and one row, not a thousand.
    */
   async writeMany(
     tx: DatabaseTransactionConnection,
     events: readonly NewEvent<DescMessage>[],
   ): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
-    const rows = events.map((event) => rowOf(event, envelopeOf(this.producer, event)));
-    await tx.query(sql.unsafe`${this.insertOf(tx, rows).sql}`);
-    return rows.map((row) => row.envelope);
+    const insert = this.insertFragment(tx, events);
+    await tx.query(sql.unsafe`${insert.sql}`);
+    return [...insert.envelopes];
   }
 
   /**
    * The INSERT of `events`, in order, for the caller to fold into a statement
    * of its own in `tx` (one round trip fewer than writeMany). The caller must
-   * run it in `tx`; the relay is woken when `tx` commits.
+   * run it in `tx`; the relay is woken when `tx` commits. Its text is the
+   * same whatever the events, so the statement it is part of can be prepared.
    */
   insertFragment(tx: CommitScope, events: readonly NewEvent<DescMessage>[]): OutboxInsert {
-    return this.insertOf(
-      tx,
-      events.map((event) => rowOf(event, envelopeOf(this.producer, event))),
-    );
-  }
-
-  private insertOf(tx: CommitScope, rows: readonly OutboxRow[]): OutboxInsert {
-    const envelopes = rows.map((row) => row.envelope);
-    // The payloads travel as one binary parameter, cut apart by offset in SQL: a bytea[]
+    const envelopes = events.map((event) => envelopeOf(this.producer, event));
+    // The payloads travel as one binary parameter and are stored so, end to end: a bytea[]
     // parameter would go as text, twice the size in hex, escaped and unescaped.
     const { bytes, ends } = encodeMessages(EventEnvelopeSchema, envelopes);
-    const starts = ends.map((_, i) => (i === 0 ? 0 : ends[i - 1]!));
-    const payloads = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const eventIds = envelopes.map((envelope) => envelope.eventId);
     // Handed to the relay only after commit; it publishes a payload only for a row it finds
     // unpublished in the table, so a fragment the caller never ran publishes nothing.
-    if (rows.length > 0) {
-      this.notifyAfterCommit(
-        tx,
-        envelopes.map((envelope, i) => ({
-          eventId: envelope.eventId,
-          payload: bytes.subarray(starts[i], ends[i]),
-        })),
-      );
+    if (events.length > 0) {
+      const write: CommittedWrite = {
+        eventIds,
+        payloads: ends.map((end, i) => bytes.subarray(i === 0 ? 0 : ends[i - 1], end)),
+      };
+      for (const listener of this.committedListeners) afterCommit(tx, () => listener(write));
     }
     return {
       sql: sql.fragment`
-        INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
-        SELECT e.event_id, e.topic, e.message_key, e.event_type, substring(${sql.binary(payloads)}::bytea FROM e.start FOR e.length)
-        FROM ${unnestArrays(
-          envelopes.map((envelope, i) => [
-            envelope.eventId,
-            rows[i]!.topic,
-            rows[i]!.messageKey,
-            envelope.eventType,
-            String(starts[i]! + 1),
-            String(ends[i]! - starts[i]!),
-          ]),
-          ["uuid", "text", "text", "text", "int4", "int4"],
-        )} WITH ORDINALITY AS e(event_id, topic, message_key, event_type, start, length, n) ORDER BY n
+        INSERT INTO outbox (event_ids, topics, message_keys, event_types, payload, payload_ends)
+        SELECT ${arrayParameter(eventIds, "uuid")}, ${arrayParameter(
+          events.map((event) => event.topic),
+          "text",
+        )}, ${arrayParameter(
+          events.map((event) => event.aggregateId),
+          "text",
+        )}, ${arrayParameter(
+          envelopes.map((envelope) => envelope.eventType),
+          "text",
+        )}, ${sql.binary(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))}, ${arrayParameter(
+          ends.map(String),
+          "int4",
+        )}
+        WHERE ${events.length > 0}
       `,
       envelopes,
     };
   }
 }
-
-/** An event as the outbox stores it. */
-interface OutboxRow {
-  envelope: EventEnvelope;
-  topic: string;
-  messageKey: string;
-}
-
-const rowOf = (event: NewEvent<DescMessage>, envelope: EventEnvelope): OutboxRow => ({
-  envelope,
-  topic: event.topic,
-  messageKey: event.aggregateId,
-});

@@ -1,24 +1,31 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql, type PipelinedConnections } from "@money/db";
 import type { EventBus } from "./bus/event-bus.js";
-import type { CommittedEvent, OutboxWriter } from "./outbox.js";
+import type { CommittedWrite, OutboxWriter } from "./outbox.js";
 
 /** How many handed-over payloads a relay keeps at most (a few batches of a thousand postings). */
 const MAX_HANDED_OVER = 20_000;
 
+/** One write's events, lined up across the arrays (migration 0004). */
 interface OutboxRow {
   /** bigserial, as text. */
   id: string;
-  topic: string;
-  message_key: string;
-  event_id: string;
-  event_type: string;
-  /** Only when the pass asked for payloads. */
+  event_ids: string[];
+  topics: string[];
+  message_keys: string[];
+  event_types: string[];
+  /** Only when the pass asked for payloads: the envelopes end to end, event i ending at payload_ends[i]. */
   payload?: Buffer;
+  payload_ends?: (number | string)[];
 }
 
 /** A pass found rows it holds no payload for: it is rolled back and run again, reading them. */
 class PayloadsNotHandedOver extends Error {}
+
+/** A row's payload cut into its events' envelopes. */
+function cutApart(payload: Buffer, ends: readonly (number | string)[]): Uint8Array[] {
+  return ends.map((end, i) => payload.subarray(i === 0 ? 0 : Number(ends[i - 1]), Number(end)));
+}
 
 /** Orders decimal id strings numerically (RETURNING does not keep the subquery's order). */
 function compareIds(a: string, b: string): number {
@@ -65,12 +72,14 @@ export interface RelayOptions {
  */
 export class OutboxRelay {
   /**
-   * Payloads of events committed in this process, by event id, handed over by `wakeOn` after
-   * each commit: a pass publishes them from here and reads from the table only what it lacks
-   * (events of other processes, a restart's backlog, a full cache). `seq` orders hand-overs
-   * against passes, to forget the ones another relay published.
+   * Payloads of the outbox rows committed in this process, by the row's first event id, handed
+   * over by `wakeOn` after each commit: a pass publishes them from here and reads from the table
+   * only what it lacks (rows of other processes, a restart's backlog, a full cache). `seq`
+   * orders hand-overs against passes, to forget the ones another relay published.
    */
-  private readonly handedOver = new Map<string, { payload: Uint8Array; seq: number }>();
+  private readonly handedOver = new Map<string, { payloads: readonly Uint8Array[]; seq: number }>();
+  /** Events held in handedOver. */
+  private handedOverEvents = 0;
   private handOvers = 0;
   private running = false;
   private loop: Promise<void> | undefined;
@@ -83,17 +92,24 @@ export class OutboxRelay {
   constructor(private readonly options: RelayOptions) {
     this.batchSize = options.batchSize ?? 500;
     this.idlePollMs = options.idlePollMs ?? 250;
-    options.wakeOn?.onCommitted((events) => {
-      this.remember(events);
+    options.wakeOn?.onCommitted((write) => {
+      this.remember(write);
       this.poke();
     });
   }
 
-  private remember(events: readonly CommittedEvent[]): void {
+  private remember(write: CommittedWrite): void {
     // Bounded: a relay that cannot publish (the bus is down) must not hold every payload since.
-    if (this.handedOver.size + events.length > MAX_HANDED_OVER) return;
-    const seq = ++this.handOvers;
-    for (const { eventId, payload } of events) this.handedOver.set(eventId, { payload, seq });
+    if (this.handedOverEvents + write.payloads.length > MAX_HANDED_OVER) return;
+    this.handedOver.set(write.eventIds[0]!, { payloads: write.payloads, seq: ++this.handOvers });
+    this.handedOverEvents += write.payloads.length;
+  }
+
+  private forget(firstEventId: string): void {
+    const held = this.handedOver.get(firstEventId);
+    if (held === undefined) return;
+    this.handedOver.delete(firstEventId);
+    this.handedOverEvents -= held.payloads.length;
   }
 
   /** Asks for a pass now: events were just committed. */
@@ -119,7 +135,8 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes one batch; returns how many events it published (0 if another relay holds the lock).
+   * Publishes one batch of at least batchSize events, or all there are (whole rows: at least
+   * one); returns how many events it published (0 if another relay holds the lock).
    *
    * The rows are deleted by the statement that picks them, and the deletion commits only after
    * the publish succeeded: a failed publish or a crash before the commit leaves them in the
@@ -137,50 +154,59 @@ export class OutboxRelay {
             if (error instanceof PayloadsNotHandedOver) return this.publishBatch(true);
             throw error;
           });
-    for (const eventId of published) this.handedOver.delete(eventId);
-    if (published.length < this.batchSize) {
+    for (const firstEventId of published.rows) this.forget(firstEventId);
+    if (published.events < this.batchSize) {
       // The pass saw every committed row, or another relay leads: what was handed over before
       // it and is still here is (or will be) published by another relay, which reads it from
       // the table. Forgetting a payload never loses its event, only costs reading it.
-      for (const [eventId, { seq }] of this.handedOver) {
-        if (seq <= handedOverBefore) this.handedOver.delete(eventId);
+      for (const [firstEventId, { seq }] of this.handedOver) {
+        if (seq <= handedOverBefore) this.forget(firstEventId);
       }
     }
-    return published.length;
+    return published.events;
   }
 
-  /** One pass: takes the oldest batch out of the outbox and publishes it; the published event ids. */
-  private async publishBatch(withPayloads: boolean): Promise<string[]> {
+  /**
+   * One pass: takes the oldest rows out of the outbox and publishes their events; the first
+   * event ids of the rows published, and how many events they held.
+   */
+  private async publishBatch(withPayloads: boolean): Promise<{ rows: string[]; events: number }> {
     const { connections, bus } = this.options;
     return connections.transaction(async (tx) => {
-      // One statement takes the leader lock, deletes the oldest batch and returns it (nothing
-      // when another relay leads). The deletion's commit need not wait for the disk: if a crash
-      // loses it, the batch is published again, which delivery tolerates anyway (see above).
+      // One statement takes the leader lock, deletes the oldest rows and returns them (nothing
+      // when another relay leads): whole rows, while fewer than batchSize events came before.
+      // The deletion's commit need not wait for the disk: if a crash loses it, the rows are
+      // published again, which delivery tolerates anyway (see above).
       const rows = (await tx.query(sql.unsafe`
           WITH leader AS (
             SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema())) AS is_leader,
                    set_config('synchronous_commit', 'off', true)
-          ), batch AS (
-            SELECT id FROM outbox WHERE (SELECT is_leader FROM leader) ORDER BY id LIMIT ${this.batchSize}
+          ), oldest AS (
+            SELECT id, sum(cardinality(event_ids)) OVER (ORDER BY id) - cardinality(event_ids) AS events_before
+            FROM outbox WHERE (SELECT is_leader FROM leader) ORDER BY id LIMIT ${this.batchSize}
           )
-          DELETE FROM outbox o USING batch WHERE o.id = batch.id
-          RETURNING o.id, o.topic, o.message_key, o.event_id, o.event_type${withPayloads ? sql.fragment`, o.payload` : sql.fragment``}
+          DELETE FROM outbox o USING oldest WHERE o.id = oldest.id AND oldest.events_before < ${this.batchSize}
+          RETURNING o.id, o.event_ids, o.topics, o.message_keys, o.event_types${withPayloads ? sql.fragment`, o.payload, o.payload_ends` : sql.fragment``}
         `)) as unknown as OutboxRow[];
-      if (rows.length === 0) return [];
-      if (!withPayloads && rows.some((r) => !this.handedOver.has(r.event_id)))
+      if (rows.length === 0) return { rows: [], events: 0 };
+      if (!withPayloads && rows.some((r) => !this.handedOver.has(r.event_ids[0]!)))
         throw new PayloadsNotHandedOver();
       rows.sort((a, b) => compareIds(a.id, b.id));
+      const messages = rows.flatMap((r) => {
+        const payloads = r.payload
+          ? cutApart(r.payload, r.payload_ends!)
+          : this.handedOver.get(r.event_ids[0]!)!.payloads;
+        return r.event_ids.map((eventId, i) => ({
+          topic: r.topics[i]!,
+          key: r.message_keys[i]!,
+          value: payloads[i]!,
+          headers: { "event-id": eventId, "event-type": r.event_types[i]! },
+        }));
+      });
       // Publishing inside the transaction only holds the leader lock; the
       // publish itself is not rolled back, which is the at-least-once above.
-      await bus.publish(
-        rows.map((r) => ({
-          topic: r.topic,
-          key: r.message_key,
-          value: r.payload ?? this.handedOver.get(r.event_id)!.payload,
-          headers: { "event-id": r.event_id, "event-type": r.event_type },
-        })),
-      );
-      return rows.map((r) => r.event_id);
+      await bus.publish(messages);
+      return { rows: rows.map((r) => r.event_ids[0]!), events: messages.length };
     });
   }
 

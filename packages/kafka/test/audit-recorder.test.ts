@@ -70,7 +70,9 @@ afterAll(async () => {
 });
 
 async function outboxRows(eventId: string): Promise<number> {
-  return Number(await pool.oneFirst(sql.unsafe`SELECT count(*) FROM outbox WHERE event_id = ${eventId}`));
+  return Number(
+    await pool.oneFirst(sql.unsafe`SELECT count(*) FROM outbox_events WHERE event_id = ${eventId}`),
+  );
 }
 
 async function delivered(eventId: string): Promise<{ message: IncomingMessage; envelope: EventEnvelope }> {

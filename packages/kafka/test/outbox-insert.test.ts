@@ -44,8 +44,8 @@ const event = (key: string, text: string): NewEvent<typeof StringValueSchema> =>
 
 async function outboxRows(eventIds: readonly string[]) {
   const rows = await pool.any(sql.unsafe`
-    SELECT event_id, topic, message_key, event_type, payload FROM outbox
-    WHERE event_id = ANY(${sql.array(eventIds, "uuid")}) ORDER BY id
+    SELECT event_id, topic, message_key, event_type, payload FROM outbox_events
+    WHERE event_id = ANY(${sql.array(eventIds, "uuid")}) ORDER BY outbox_id, position
   `);
   return rows.map((r) => ({
     eventId: r["event_id"] as string,

@@ -227,7 +227,7 @@ async function inboxRows(eventIds: readonly string[]): Promise<string[]> {
 async function unpublished(eventIds: readonly string[]): Promise<number> {
   return Number(
     await producer.oneFirst(sql.unsafe`
-      SELECT count(*) FROM outbox WHERE event_id = ANY(${sql.array(eventIds, "uuid")})
+      SELECT count(*) FROM outbox_events WHERE event_id = ANY(${sql.array(eventIds, "uuid")})
     `),
   );
 }
@@ -293,7 +293,9 @@ describe("outbox → relay → Kafka → inbox", () => {
       await producer.oneFirst(sql.unsafe`SELECT count(*) FROM deposits WHERE account = ${account}`),
     ).toBe("0");
     expect(
-      await producer.oneFirst(sql.unsafe`SELECT count(*) FROM outbox WHERE event_id = ${rolledBackId!}`),
+      await producer.oneFirst(
+        sql.unsafe`SELECT count(*) FROM outbox_events WHERE event_id = ${rolledBackId!}`,
+      ),
     ).toBe("0");
 
     // A later committed event with the same key goes to the same partition,

@@ -365,8 +365,8 @@ try {
     const count = refundsOf(concurrency);
     say(`measuring: ${count} refunds, ${concurrency} requesters`);
     const load = loadavg()[0]!;
-    // Every message the services publish goes through their outboxes, whose relays delete the
-    // rows they published: the outbox id sequences count what was written.
+    // Every message the services publish goes through their outboxes, one row per write, whose
+    // relays delete the rows they published: the outbox id sequences count the writes.
     const outboxIds = () =>
       admin.one(sql.unsafe`
         SELECT (SELECT last_value FROM ledger.outbox_id_seq) AS ledger,
@@ -427,7 +427,7 @@ try {
       .map((r) => `${r["step"] as string} ${fmt(Number(r["p50"]))} ms`)
       .join(", ")}. CPU time per refund: ${Object.keys(last!.cpu)
       .map((name) => `${name} ${fmt((last!.cpu[name]! / last!.count) * 1000)} ms`)
-      .join(", ")}. Messages published per refund (all topics): ${last!.messages.join(", ")}.`,
+      .join(", ")}. Outbox writes per refund (each one or more messages): ${last!.messages.join(", ")}.`,
   );
   console.log("");
   console.log(
