@@ -27,7 +27,7 @@ export const ledgerService: ServiceDefinition = {
   // Every ledger write is serializable (see src/rpc/idempotent-write.ts).
   defaultIsolation: "serializable",
   build: (deps) => {
-    const events = new OutboxEventSink(deps.audit);
+    const events = new OutboxEventSink(deps.audit, deps.outbox);
     const expiry = new HoldExpiry(
       deps.pool,
       events,

@@ -1,5 +1,7 @@
 import { sql, unnestArrays, type DatabaseTransactionConnection } from "@money/db";
+import type { OutboxInsert } from "@money/kafka";
 import type { BalanceFigures } from "../domain/balances/balance.js";
+import { takenKeys, type IdempotencyRecord } from "./idempotency-keys-table.js";
 import type {
   EntryRecord,
   HoldRecord,
@@ -17,6 +19,10 @@ export interface JournalWrite {
   holdsResolved: readonly { transactionId: string; hold: HoldRecord; resolvedAt: Date }[];
   /** The final balance rows of the accounts touched, locked by the caller. */
   balances: readonly { accountId: string; figures: BalanceFigures }[];
+  /** The unit of work's outbox INSERT (LedgerEventSink.insertFragment), run in the same statement. */
+  outbox?: OutboxInsert["sql"] | null;
+  /** Idempotency keys recorded in the same statement, in runIdempotent's table and format. */
+  idempotencyKeys?: readonly IdempotencyRecord[];
 }
 
 /** toISOString, remembering the last answer: a unit of work stamps most rows with the one time. */
@@ -39,9 +45,13 @@ const iso = (() => {
  * foreign key from holds to the transactions inserted alongside is checked
  * at the end of the statement, when those rows exist (entries and status
  * changes have none: see migration 0004, and CheckBalances). Each
- * column travels as one array literal (see unnestArrays).
+ * column travels as one array literal (see unnestArrays). The outbox INSERT
+ * and the idempotency keys given ride in the same statement; returns the
+ * indexes of the keys that were already taken (by an earlier call, or an
+ * earlier key of the same write): when there are any, the caller must roll
+ * back.
  */
-export async function writeJournal(tx: DatabaseTransactionConnection, w: JournalWrite): Promise<void> {
+export async function writeJournal(tx: DatabaseTransactionConnection, w: JournalWrite): Promise<number[]> {
   const parts = [];
   if (w.created.length > 0) {
     parts.push(sql.fragment`new_transactions AS (
@@ -179,6 +189,21 @@ export async function writeJournal(tx: DatabaseTransactionConnection, w: Journal
       )} AS u(account_id, posted_debits, posted_credits, pending_debits, pending_credits, version)
       WHERE b.account_id = u.account_id)`);
   }
-  if (parts.length === 0) return;
-  await tx.query(sql.unsafe`WITH ${sql.join(parts, sql.fragment`, `)} SELECT 1`);
+  if (w.outbox) parts.push(sql.fragment`events AS (${w.outbox})`);
+  const keys = w.idempotencyKeys ?? [];
+  if (keys.length > 0) {
+    parts.push(sql.fragment`recorded_keys AS (
+      INSERT INTO idempotency_keys (scope, key, request_hash, response)
+      SELECT * FROM ${sql.unnest(
+        keys.map((r) => [r.scope, r.key, r.requestHash, r.response]),
+        ["text", "text", "bytea", "bytea"],
+      )}
+      ON CONFLICT DO NOTHING RETURNING scope || ' ' || key AS recorded)`);
+  }
+  if (parts.length === 0) return [];
+  const recorded = await tx.oneFirst(sql.unsafe`
+    WITH ${sql.join(parts, sql.fragment`, `)}
+    SELECT ${keys.length > 0 ? sql.fragment`array(SELECT recorded FROM recorded_keys)` : sql.fragment`'{}'::text[]`}
+  `);
+  return takenKeys(keys, recorded as string[]);
 }

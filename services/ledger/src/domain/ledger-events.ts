@@ -1,4 +1,5 @@
 import type { DatabaseTransactionConnection } from "@money/db";
+import type { OutboxInsert } from "@money/kafka";
 import type { Caller } from "@money/rpc";
 import type { StatusChangeRecord, TransactionRecord } from "./transactions/transaction.js";
 
@@ -22,6 +23,15 @@ export type StampedEvent = LedgerEvent & { occurredAt: Date };
 /** Where use cases put their events: the outbox, in the caller's transaction (see events/). */
 export interface LedgerEventSink {
   write(tx: DatabaseTransactionConnection, events: readonly StampedEvent[], caller: Caller): Promise<void>;
+  /**
+   * The outbox INSERT of `events`, for the caller to run inside a statement of its own in `tx`
+   * (one round trip fewer than write); null when the sink keeps them to write later itself.
+   */
+  insertFragment(
+    tx: DatabaseTransactionConnection,
+    events: readonly StampedEvent[],
+    caller: Caller,
+  ): OutboxInsert["sql"] | null;
 }
 
 /** What every writing use case works with besides its database transaction. */

@@ -1,6 +1,13 @@
 import { create, type DescMessage, type Message } from "@bufbuild/protobuf";
 import type { DatabaseTransactionConnection } from "@money/db";
-import { TOPICS, type AuditEntry, type AuditRecorder, type NewEvent } from "@money/kafka";
+import {
+  TOPICS,
+  type AuditEntry,
+  type AuditRecorder,
+  type NewEvent,
+  type OutboxInsert,
+  type OutboxWriter,
+} from "@money/kafka";
 import { formatAmount } from "@money/money";
 import {
   PendingCreatedSchema,
@@ -22,7 +29,11 @@ import { statusChangeToWire, transactionToWire } from "../rpc/transaction-mapper
  * `audit.events`, all in one statement.
  */
 export class OutboxEventSink implements LedgerEventSink {
-  constructor(private readonly audit: AuditRecorder) {}
+  /** `outbox` must be the writer `audit` writes through. */
+  constructor(
+    private readonly audit: AuditRecorder,
+    private readonly outbox: OutboxWriter,
+  ) {}
 
   async write(
     tx: DatabaseTransactionConnection,
@@ -30,15 +41,24 @@ export class OutboxEventSink implements LedgerEventSink {
     caller: Caller,
   ): Promise<void> {
     if (events.length === 0) return;
-    const actor = actorOf(caller);
-    const facts = events.map(factOf);
-    const records = events.map((event): AuditEntry => ({
-      ...auditOf(event),
-      actor,
-      objectType: "transaction",
-    }));
-    await this.audit.recordMany(tx, records, facts);
+    await this.audit.recordMany(tx, auditEntriesOf(events, caller), events.map(factOf));
   }
+
+  insertFragment(
+    tx: DatabaseTransactionConnection,
+    events: readonly StampedEvent[],
+    caller: Caller,
+  ): OutboxInsert["sql"] {
+    return this.outbox.insertFragment(
+      tx,
+      this.audit.eventsOf(auditEntriesOf(events, caller), events.map(factOf)),
+    ).sql;
+  }
+}
+
+function auditEntriesOf(events: readonly StampedEvent[], caller: Caller): AuditEntry[] {
+  const actor = actorOf(caller);
+  return events.map((event): AuditEntry => ({ ...auditOf(event), actor, objectType: "transaction" }));
 }
 
 function factOf(event: StampedEvent): NewEvent<DescMessage> {

@@ -32,7 +32,7 @@ import { OutboxEventSink } from "./outbox-event-sink.js";
  * reversal, and put the original back to SETTLED.
  */
 export async function startLedgerRefundParticipant(deps: ServiceDeps): Promise<{ stop(): Promise<void> }> {
-  const outbox = new OutboxEventSink(deps.audit);
+  const outbox = new OutboxEventSink(deps.audit, deps.outbox);
   return startRefundParticipant(deps, {
     participant: Participant.LEDGER,
     consumer: "ledger.refund-participant",
@@ -71,6 +71,10 @@ class BatchEvents {
     return {
       write: async (_tx, events, caller) => {
         written.push({ events, caller });
+      },
+      insertFragment: (_tx, events, caller) => {
+        written.push({ events, caller });
+        return null;
       },
       keep: () => this.kept.push(...written),
     };

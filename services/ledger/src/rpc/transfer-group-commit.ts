@@ -7,7 +7,7 @@ import {
   type TransferResponse,
 } from "@money/proto/ledger/v1/ledger_pb";
 import { encodeStoredResponse, hashRequest, type Caller } from "@money/rpc";
-import { recordIdempotencyKeys, type IdempotencyRecord } from "../db/idempotency-keys-table.js";
+import type { IdempotencyRecord } from "../db/idempotency-keys-table.js";
 import type { LedgerEventSink } from "../domain/ledger-events.js";
 import { LedgerError } from "../domain/ledger-error.js";
 import { Book } from "../domain/posting/book.js";
@@ -228,14 +228,14 @@ export class TransferGroupCommit {
           });
         }
         if (answered.length === 0) return answered;
-        await journal.commit(tx);
         const records: IdempotencyRecord[] = answered.map(({ member, response }) => ({
           scope: member.scope,
           key: member.pending.request.idempotencyKey,
           requestHash: member.requestHash,
           response: encodeStoredResponse(TransferResponseSchema, response),
         }));
-        const taken = await recordIdempotencyKeys(tx, records);
+        // One statement writes the journal, its events and the keys.
+        const taken = await journal.commit(tx, records);
         if (taken.length > 0) throw new KeysTaken(new Set(taken.map((i) => answered[i]!.member)));
         return answered;
       },

@@ -1,4 +1,5 @@
 import type { DatabaseTransactionConnection } from "@money/db";
+import type { IdempotencyRecord } from "../../db/idempotency-keys-table.js";
 import { writeJournal } from "../../db/journal-writes.js";
 import type { LedgerEvent, StampedEvent, WriteContext } from "../ledger-events.js";
 import type {
@@ -13,8 +14,8 @@ import type { Book } from "./book.js";
 /**
  * The unit of work of one database transaction: what the use cases decided,
  * gathered in memory and written in one statement (transactions, entries,
- * history, holds, balance rows), then its events in one more. A batch of a
- * thousand postings costs the same two round trips as one.
+ * history, holds, balance rows, and its events in the outbox). A batch of a
+ * thousand postings costs the same one round trip as one.
  */
 export class Journal {
   readonly created: TransactionRecord[] = [];
@@ -90,8 +91,16 @@ export class Journal {
     this.events.push({ ...event, occurredAt: this.book.now });
   }
 
-  async commit(tx: DatabaseTransactionConnection): Promise<void> {
-    await writeJournal(tx, {
+  /**
+   * Writes the unit of work and its events in one statement; with `idempotencyKeys`, records
+   * them in it too, and returns the indexes of those already taken (the caller must then roll
+   * back: the statement wrote the rest).
+   */
+  async commit(
+    tx: DatabaseTransactionConnection,
+    idempotencyKeys: readonly IdempotencyRecord[] = [],
+  ): Promise<number[]> {
+    return writeJournal(tx, {
       created: this.created,
       updated: [...this.updated.values()],
       entries: this.entries,
@@ -101,7 +110,11 @@ export class Journal {
       balances: this.book
         .touchedAccounts()
         .map(({ account, figures }) => ({ accountId: account.id, figures })),
+      outbox:
+        this.events.length > 0
+          ? this.context.events.insertFragment(tx, this.events, this.context.caller)
+          : null,
+      idempotencyKeys,
     });
-    await this.context.events.write(tx, this.events, this.context.caller);
   }
 }
