@@ -4,6 +4,7 @@ export {
   afterCommit,
   inTransaction,
   isRetryableConflict,
+  rowsIn,
   type CommitScope,
   type TransactionOptions,
 } from "./transaction.js";

@@ -9,7 +9,7 @@ import { collectCommitHooks } from "./transaction.js";
 export type Row = Record<string, unknown>;
 
 /**
- * One transaction on a pipelined connection, at read committed. Statements
+ * One transaction on a pipelined connection, at its connections' isolation level. Statements
  * go out as soon as they are given, without waiting for the ones before:
  * the first goes out with the transaction's BEGIN, the last with its COMMIT.
  */
@@ -48,6 +48,11 @@ export interface PipelinedConnectionsOptions {
   size: number;
   /** Milliseconds a single statement may run before Postgres cancels it. */
   statementTimeoutMs?: number;
+  /**
+   * Every transaction's level (default read committed). A serializable one can fail with a
+   * serialization error (SQLSTATE 40001) at any statement or at COMMIT: the caller retries it.
+   */
+  isolation?: "read committed" | "serializable";
 }
 
 /**
@@ -103,7 +108,11 @@ export class PipelinedConnections {
    */
   async transaction<T>(body: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
     const client = await this.acquire();
-    const transaction = new OneTransaction(client, this.preparedNames.get(client)!);
+    const transaction = new OneTransaction(
+      client,
+      this.preparedNames.get(client)!,
+      this.options.isolation === "serializable" ? BEGIN_SERIALIZABLE : BEGIN_READ_COMMITTED,
+    );
     const hooks = collectCommitHooks(transaction);
     let value: T;
     try {
@@ -235,6 +244,10 @@ export class PipelinedConnections {
   }
 }
 
+// The level said, not the session's default: the pool's URL may set another.
+const BEGIN_READ_COMMITTED = "BEGIN ISOLATION LEVEL READ COMMITTED";
+const BEGIN_SERIALIZABLE = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+
 class OneTransaction implements PipelinedTransaction {
   private begun: Promise<unknown> | null = null;
   /** COMMIT or ROLLBACK has been sent, or the transaction is over: nothing more may run in it. */
@@ -246,12 +259,12 @@ class OneTransaction implements PipelinedTransaction {
   constructor(
     private readonly client: pg.Client,
     private readonly statementName: (text: string) => string | undefined,
+    private readonly begin: string,
   ) {}
 
   query(statement: QuerySqlToken, options: StatementOptions = {}): Promise<readonly Row[]> {
     if (this.ended) return Promise.reject(new Error("the transaction has ended"));
-    // The level said, not the session's default: the pool's URL may set another.
-    this.begun ??= this.client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
+    this.begun ??= this.client.query(this.begin);
     const text = statement.sql.replaceAll("$slonik_", "$");
     const rows = this.client
       .query({

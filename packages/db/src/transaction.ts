@@ -5,9 +5,10 @@ import {
   sql,
   type DatabasePool,
   type DatabaseTransactionConnection,
+  type QuerySqlToken,
 } from "slonik";
 import type { Isolation } from "./isolation.js";
-import type { PipelinedTransaction } from "./pipelined-connections.js";
+import type { PipelinedTransaction, Row, StatementOptions } from "./pipelined-connections.js";
 import { defaultIsolationOf } from "./pool.js";
 
 export interface TransactionOptions {
@@ -28,6 +29,20 @@ const commitHooks = new WeakMap<CommitScope, Array<() => void>>();
 
 /** A transaction that runs commit hooks: a slonik one opened by inTransaction, or a pipelined one. */
 export type CommitScope = DatabaseTransactionConnection | PipelinedTransaction;
+
+/**
+ * A statement's rows, in a slonik transaction or a pipelined one: for SQL that serves both.
+ * The options apply on a pipelined connection (slonik's pools prepare nothing).
+ */
+export function rowsIn(
+  scope: CommitScope,
+  statement: QuerySqlToken,
+  options: StatementOptions = {},
+): Promise<readonly Row[]> {
+  return "commitWith" in scope
+    ? scope.query(statement, options)
+    : (scope.any(statement) as Promise<readonly Row[]>);
+}
 
 /** The hooks registered for `scope`, for its owner to run once it has committed. */
 export function collectCommitHooks(scope: CommitScope): Array<() => void> {

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { PipelinedConnections } from "@money/db";
 import { file_ledger_v1_ledger, LedgerService } from "@money/proto/ledger/v1/ledger_pb";
 import type { ServiceDefinition } from "@money/runtime";
 import { HoldExpiry } from "./jobs/hold-expiry.js";
@@ -13,6 +14,7 @@ import { ledgerHandlers } from "./rpc/ledger-handlers.js";
  * that performs the ledger's steps, see events/refund-participant.ts).
  * Environment:
  *   LEDGER_HOLD_SWEEP_MS    how often holds past their timeout are voided (default 1000)
+ *   LEDGER_TRANSFER_GROUPS_IN_FLIGHT  Transfer group commits at once, each on a connection of its own (default 2)
  *   REFUNDS_SAGA_NAMESPACE  the deployment's saga namespace (default "default")
  *   REFUNDS_SAGA_START_AT   where the participant's new consumer group starts: latest (default) | earliest
  */
@@ -34,9 +36,14 @@ export const ledgerService: ServiceDefinition = {
       deps.log,
       Number.parseInt(deps.env["LEDGER_HOLD_SWEEP_MS"] ?? "1000", 10),
     );
+    // The transfer group commit's: one connection per group in flight.
+    const transferGroups = new PipelinedConnections(deps.databaseUrl, {
+      size: Number.parseInt(deps.env["LEDGER_TRANSFER_GROUPS_IN_FLIGHT"] ?? "2", 10),
+      isolation: "serializable",
+    });
     let refundParticipant: { stop(): Promise<void> } | undefined;
     return {
-      routes: (router) => router.service(LedgerService, ledgerHandlers(deps, events)),
+      routes: (router) => router.service(LedgerService, ledgerHandlers(deps, events, transferGroups)),
       start: async () => {
         refundParticipant = await startLedgerRefundParticipant(deps);
         expiry.start();
@@ -44,6 +51,7 @@ export const ledgerService: ServiceDefinition = {
       stop: async () => {
         await expiry.stop();
         await refundParticipant?.stop();
+        await transferGroups.end();
       },
     };
   },

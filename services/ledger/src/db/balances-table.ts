@@ -1,4 +1,4 @@
-import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from "@money/db";
+import { rowsIn, sql, type CommitScope, type CommonQueryMethods } from "@money/db";
 import type { Account } from "../domain/accounts/account.js";
 import type { BalanceFigures } from "../domain/balances/balance.js";
 import { ACCOUNT_COLUMNS, toAccount, type AccountRow } from "./accounts-table.js";
@@ -39,16 +39,19 @@ function toFigures(row: BalanceRow): BalanceFigures {
  * read, so writers of disjoint accounts commit side by side.
  */
 export async function lockAccounts(
-  tx: DatabaseTransactionConnection,
+  tx: CommitScope,
   ids: readonly string[],
 ): Promise<{ accounts: { account: Account; figures: BalanceFigures }[]; lockedAt: Date }> {
-  if (ids.length === 0) {
-    const lockedAt = await tx.oneFirst(sql.unsafe`SELECT date_trunc('milliseconds', clock_timestamp())`);
-    return { accounts: [], lockedAt: lockedAt as Date };
-  }
+  const now = async () =>
+    (await rowsIn(tx, sql.unsafe`SELECT date_trunc('milliseconds', clock_timestamp()) AS now`))[0]![
+      "now"
+    ] as Date;
+  if (ids.length === 0) return { accounts: [], lockedAt: await now() };
   // Lower-case UUID text sorts as Postgres sorts uuids (bytewise), so the array's order is the lock order.
   const sorted = [...new Set(ids.map((id) => id.toLowerCase()))].sort();
-  const rows = (await tx.any(sql.unsafe`
+  const rows = (await rowsIn(
+    tx,
+    sql.unsafe`
     SELECT locked.*, date_trunc('milliseconds', clock_timestamp()) AS locked_at,
            set_config('enable_hashjoin', 'off', true) AS no_hash_joins,
            set_config('enable_mergejoin', 'off', true) AS no_merge_joins
@@ -60,11 +63,11 @@ export async function lockAccounts(
       FOR UPDATE OF b
     ) locked
     ORDER BY wanted.n
-  `)) as unknown as (BalanceRow & { locked_at: Date })[];
-  let lockedAt = rows[0]?.locked_at;
-  if (!lockedAt) {
-    lockedAt = (await tx.oneFirst(sql.unsafe`SELECT date_trunc('milliseconds', clock_timestamp())`)) as Date;
-  }
+  `,
+    // Rows found by key: one plan serves every call (on a pipelined connection, which prepares).
+    { prepare: true },
+  )) as unknown as (BalanceRow & { locked_at: Date })[];
+  let lockedAt = rows[0]?.locked_at ?? (await now());
   for (const row of rows) if (row.locked_at > lockedAt) lockedAt = row.locked_at;
   return { accounts: rows.map((row) => ({ account: toAccount(row), figures: toFigures(row) })), lockedAt };
 }

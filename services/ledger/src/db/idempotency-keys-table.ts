@@ -1,3 +1,5 @@
+import { sql, type CommonQueryMethods } from "@money/db";
+
 /** A key's first use, as runIdempotent (packages/rpc) records it. */
 export interface IdempotencyRecord {
   scope: string;
@@ -6,16 +8,17 @@ export interface IdempotencyRecord {
   response: Buffer;
 }
 
-/** The indexes of `records` whose key is not among those `recorded` (as `scope key`), or repeats an earlier one. */
-export function takenKeys(records: readonly IdempotencyRecord[], recorded: readonly string[]): number[] {
-  if (recorded.length === records.length) return [];
-  const fresh = new Set(recorded);
-  const taken: number[] = [];
-  const seen = new Set<string>();
-  records.forEach((r, i) => {
-    const id = `${r.scope} ${r.key}`;
-    if (!fresh.has(id) || seen.has(id)) taken.push(i);
-    seen.add(id);
-  });
-  return taken;
+/** Which of `keys` are recorded already, as `scope key` strings. */
+export async function recordedKeysAmong(
+  db: CommonQueryMethods,
+  keys: readonly { scope: string; key: string }[],
+): Promise<Set<string>> {
+  const found = await db.anyFirst(sql.unsafe`
+    SELECT k.scope || ' ' || k.key FROM idempotency_keys k
+    JOIN ${sql.unnest(
+      keys.map((k) => [k.scope, k.key]),
+      ["text", "text"],
+    )} AS wanted(scope, key) ON k.scope = wanted.scope AND k.key = wanted.key
+  `);
+  return new Set(found as string[]);
 }

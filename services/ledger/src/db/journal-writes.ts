@@ -1,7 +1,7 @@
-import { sql, unnestArrays, type DatabaseTransactionConnection } from "@money/db";
+import { rowsIn, sql, unnestArrays, type CommitScope } from "@money/db";
 import type { OutboxInsert } from "@money/kafka";
 import type { BalanceFigures } from "../domain/balances/balance.js";
-import { takenKeys, type IdempotencyRecord } from "./idempotency-keys-table.js";
+import type { IdempotencyRecord } from "./idempotency-keys-table.js";
 import type {
   EntryRecord,
   HoldRecord,
@@ -21,9 +21,16 @@ export interface JournalWrite {
   balances: readonly { accountId: string; figures: BalanceFigures }[];
   /** The unit of work's outbox INSERT (LedgerEventSink.insertFragment), run in the same statement. */
   outbox?: OutboxInsert["sql"] | null;
-  /** Idempotency keys recorded in the same statement, in runIdempotent's table and format. */
+  /**
+   * Idempotency keys recorded in the same statement, in runIdempotent's table and format. When
+   * one was taken (by an earlier call, or an earlier key here), the statement fails with
+   * KEYS_TAKEN and nothing of it is written.
+   */
   idempotencyKeys?: readonly IdempotencyRecord[];
 }
+
+/** SQLSTATE of writeJournal's failure when an idempotency key it was to record was taken (migration 0005). */
+export const KEYS_TAKEN = "LG001";
 
 /** toISOString, remembering the last answer: a unit of work stamps most rows with the one time. */
 const iso = (() => {
@@ -46,12 +53,15 @@ const iso = (() => {
  * at the end of the statement, when those rows exist (entries and status
  * changes have none: see migration 0004, and CheckBalances). Each
  * column travels as one array literal (see unnestArrays). The outbox INSERT
- * and the idempotency keys given ride in the same statement; returns the
- * indexes of the keys that were already taken (by an earlier call, or an
- * earlier key of the same write): when there are any, the caller must roll
- * back.
+ * and the idempotency keys given ride in the same statement. With
+ * `andCommit`, in a pipelined transaction, COMMIT goes out right behind it
+ * (one round trip for both).
  */
-export async function writeJournal(tx: DatabaseTransactionConnection, w: JournalWrite): Promise<number[]> {
+export async function writeJournal(
+  tx: CommitScope,
+  w: JournalWrite,
+  { andCommit = false }: { andCommit?: boolean } = {},
+): Promise<void> {
   const parts = [];
   if (w.created.length > 0) {
     parts.push(sql.fragment`new_transactions AS (
@@ -198,12 +208,18 @@ export async function writeJournal(tx: DatabaseTransactionConnection, w: Journal
         keys.map((r) => [r.scope, r.key, r.requestHash, r.response]),
         ["text", "text", "bytea", "bytea"],
       )}
-      ON CONFLICT DO NOTHING RETURNING scope || ' ' || key AS recorded)`);
+      ON CONFLICT DO NOTHING RETURNING 1)`);
   }
-  if (parts.length === 0) return [];
-  const recorded = await tx.oneFirst(sql.unsafe`
+  if (parts.length === 0) {
+    if (andCommit && "commitWith" in tx) await tx.commitWith(sql.unsafe`SELECT 1`);
+    return;
+  }
+  const statement = sql.unsafe`
     WITH ${sql.join(parts, sql.fragment`, `)}
-    SELECT ${keys.length > 0 ? sql.fragment`array(SELECT recorded FROM recorded_keys)` : sql.fragment`'{}'::text[]`}
-  `);
-  return takenKeys(keys, recorded as string[]);
+    SELECT ${keys.length > 0 ? sql.fragment`assert_keys_recorded((SELECT count(*) FROM recorded_keys) = ${keys.length})` : sql.fragment`true`}
+  `;
+  // Prepared on a pipelined connection: a hot path (the transfer group commit) sends the same
+  // few shapes of this statement, each of whose rows is found by key.
+  if (andCommit && "commitWith" in tx) await tx.commitWith(statement, { prepare: true });
+  else await rowsIn(tx, statement, { prepare: true });
 }

@@ -1,4 +1,4 @@
-import type { DatabaseTransactionConnection } from "@money/db";
+import type { CommitScope, DatabaseTransactionConnection } from "@money/db";
 import type { OutboxInsert } from "@money/kafka";
 import type { Caller } from "@money/rpc";
 import type { StatusChangeRecord, TransactionRecord } from "./transactions/transaction.js";
@@ -28,7 +28,7 @@ export interface LedgerEventSink {
    * (one round trip fewer than write); null when the sink keeps them to write later itself.
    */
   insertFragment(
-    tx: DatabaseTransactionConnection,
+    tx: CommitScope,
     events: readonly StampedEvent[],
     caller: Caller,
   ): OutboxInsert["sql"] | null;

@@ -1,5 +1,5 @@
 import { create, type DescMessage, type Message } from "@bufbuild/protobuf";
-import type { DatabaseTransactionConnection } from "@money/db";
+import type { CommitScope, DatabaseTransactionConnection } from "@money/db";
 import {
   TOPICS,
   type AuditEntry,
@@ -44,11 +44,7 @@ export class OutboxEventSink implements LedgerEventSink {
     await this.audit.recordMany(tx, auditEntriesOf(events, caller), events.map(factOf));
   }
 
-  insertFragment(
-    tx: DatabaseTransactionConnection,
-    events: readonly StampedEvent[],
-    caller: Caller,
-  ): OutboxInsert["sql"] {
+  insertFragment(tx: CommitScope, events: readonly StampedEvent[], caller: Caller): OutboxInsert["sql"] {
     return this.outbox.insertFragment(
       tx,
       this.audit.eventsOf(auditEntriesOf(events, caller), events.map(factOf)),

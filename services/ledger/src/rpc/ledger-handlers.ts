@@ -1,4 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
+import type { PipelinedConnections } from "@money/db";
 import type { LedgerService } from "@money/proto/ledger/v1/ledger_pb";
 import type { ServiceDeps } from "@money/runtime";
 import { KeyedMutex } from "../concurrency/keyed-mutex.js";
@@ -15,6 +16,7 @@ import { walletHandlers } from "./wallet-handlers.js";
 export function ledgerHandlers(
   deps: ServiceDeps,
   events: LedgerEventSink,
+  transferGroups: PipelinedConnections,
 ): ServiceImpl<typeof LedgerService> {
   const write = idempotentWrites(deps.pool);
   return {
@@ -23,8 +25,8 @@ export function ledgerHandlers(
       events,
       write,
       new KeyedMutex(),
-      new TransferGroupCommit(deps.pool, events, write, {
-        maxGroupsInFlight: Number.parseInt(deps.env["LEDGER_TRANSFER_GROUPS_IN_FLIGHT"] ?? "2", 10),
+      new TransferGroupCommit(deps.pool, transferGroups, events, write, {
+        maxGroupsInFlight: transferGroups.size,
       }),
     ),
     ...queryHandlers(deps.pool),

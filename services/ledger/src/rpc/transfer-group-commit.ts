@@ -1,5 +1,11 @@
 import { create } from "@bufbuild/protobuf";
-import { inTransaction, type DatabasePool } from "@money/db";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  isRetryableConflict,
+  type DatabasePool,
+  type PipelinedConnections,
+  type PipelinedTransaction,
+} from "@money/db";
 import {
   TransferRequestSchema,
   TransferResponseSchema,
@@ -7,7 +13,8 @@ import {
   type TransferResponse,
 } from "@money/proto/ledger/v1/ledger_pb";
 import { encodeStoredResponse, hashRequest, type Caller } from "@money/rpc";
-import type { IdempotencyRecord } from "../db/idempotency-keys-table.js";
+import { recordedKeysAmong, type IdempotencyRecord } from "../db/idempotency-keys-table.js";
+import { KEYS_TAKEN } from "../db/journal-writes.js";
 import type { LedgerEventSink } from "../domain/ledger-events.js";
 import { LedgerError } from "../domain/ledger-error.js";
 import { Book } from "../domain/posting/book.js";
@@ -43,19 +50,13 @@ interface Member {
   requestHash: Buffer;
 }
 
-/** Raised inside a group's transaction when some of its keys are taken, to roll the whole group back. */
-class KeysTaken extends Error {
-  override readonly name = "KeysTaken";
-  constructor(readonly members: ReadonlySet<Member>) {
-    super(`${members.size} idempotency keys of the group were taken`);
-  }
-}
-
 /**
  * Group commit for Transfer: concurrent calls of one caller are queued for
  * the rest of the event loop turn and written together, in one serializable
- * database transaction with one statement per table, instead of one
- * transaction each. Each call still gets its own answer:
+ * database transaction of two statements on a pipelined connection (the
+ * locks sent with BEGIN, one write of everything sent with COMMIT: two round
+ * trips), instead of one transaction each. Each call still gets its own
+ * answer:
  *
  * - Every call has already taken its accounts' KeyedMutex (the handler
  *   submits inside it), so the members of a group name disjoint accounts, and
@@ -66,9 +67,9 @@ class KeysTaken extends Error {
  *   member leaves the book untouched, costs the others nothing, and is left
  *   out of the group.
  * - Each posted member's idempotency key is recorded with its own response,
- *   in the group's transaction, in runIdempotent's table and format. If any
- *   key is already taken (a replay, or the same key twice in the group) the
- *   group rolls back whole, and is written once more without those calls.
+ *   in the group's write, in runIdempotent's table and format. If any key is
+ *   already taken (a replay, or the same key twice in the group) the write
+ *   fails and the group rolls back whole.
  * - Every call that was refused, left out or rolled back runs again alone
  *   through the ordinary idempotent write, which refuses, replays or posts it
  *   exactly as it would have without the group. So a refusal, a replay and a
@@ -84,6 +85,7 @@ export class TransferGroupCommit {
 
   constructor(
     private readonly pool: DatabasePool,
+    private readonly connections: PipelinedConnections,
     private readonly events: LedgerEventSink,
     private readonly write: IdempotentWrite,
     options: GroupCommitOptions = {},
@@ -170,23 +172,30 @@ export class TransferGroupCommit {
       if (member) members.push(member);
       else this.settleAlone(pending);
     }
+    let remaining = withoutRepeatedKeys(members, (repeat) => this.settleAlone(repeat.pending));
     let answered: { member: Member; response: TransferResponse }[];
-    let remaining = members;
     for (let attempt = 0; ; attempt++) {
       try {
         answered = await this.commit(remaining);
         break;
       } catch (error) {
-        if (error instanceof KeysTaken && attempt === 0) {
-          // Replays and repeated keys go alone (they replay); the rest of the group tries once more.
-          for (const member of error.members) this.settleAlone(member.pending);
-          remaining = remaining.filter((m) => !error.members.has(m));
-          if (remaining.length > 0) continue;
-          return;
+        if (isKeysTaken(error) && attempt === 0) {
+          // Replays go alone (they replay); the rest of the group tries once more.
+          const taken = await recordedKeysAmong(
+            this.pool,
+            remaining.map((m) => ({ scope: m.scope, key: m.pending.request.idempotencyKey })),
+          ).catch(() => null);
+          if (taken) {
+            const isTaken = (m: Member) => taken.has(`${m.scope} ${m.pending.request.idempotencyKey}`);
+            for (const member of remaining.filter(isTaken)) this.settleAlone(member.pending);
+            remaining = remaining.filter((m) => !isTaken(m));
+            if (remaining.length > 0) continue;
+            return;
+          }
         }
         // Keys taken twice in a row, or the shared transaction failed otherwise (conflicts beyond
-        // the retries, a lost connection): each call tries again on its own, so that none is
-        // answered for another's sake.
+        // the retries, a lost connection): nothing committed, and each call tries again on its
+        // own, so that none is answered for another's sake.
         for (const member of remaining) this.settleAlone(member.pending);
         return;
       }
@@ -196,51 +205,65 @@ export class TransferGroupCommit {
     for (const member of remaining) if (!posted.has(member)) this.settleAlone(member.pending);
   }
 
-  /** Posts what it can of the group in one transaction; returns the posted members with their answers. */
-  private commit(members: readonly Member[]): Promise<{ member: Member; response: TransferResponse }[]> {
+  /**
+   * Posts what it can of the group in one serializable transaction of two round trips on a
+   * pipelined connection (the locks sent with BEGIN, the write with COMMIT); returns the posted
+   * members with their answers. A serialization failure runs it again, as inTransaction would.
+   */
+  private async commit(
+    members: readonly Member[],
+  ): Promise<{ member: Member; response: TransferResponse }[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.connections.transaction((tx) => this.post(tx, members));
+      } catch (error) {
+        if (!isRetryableConflict(error) || attempt >= WRITE_RETRIES) throw error;
+        await sleep(Math.random() * Math.min(50, 2 ** attempt));
+      }
+    }
+  }
+
+  private async post(
+    tx: PipelinedTransaction,
+    members: readonly Member[],
+  ): Promise<{ member: Member; response: TransferResponse }[]> {
     const caller = members[0]!.pending.caller;
-    return inTransaction(
-      this.pool,
-      async (tx) => {
-        const book = await Book.lock(
-          tx,
-          members.flatMap((m) => m.shaped.legs.map((leg) => leg.accountId)),
-        );
-        const journal = new Journal(book, { caller, events: this.events });
-        const answered: { member: Member; response: TransferResponse }[] = [];
-        for (const member of members) {
-          let transaction: TransactionRecord;
-          try {
-            transaction = postShapedTransfer(journal, member.shaped, "transfer");
-          } catch (error) {
-            if (error instanceof LedgerError) continue; // answered alone, after the group
-            throw error;
-          }
-          const balances = [...new Set(member.shaped.legs.map((leg) => leg.accountId))]
-            .sort()
-            .map((id) => book.get(id));
-          answered.push({
-            member,
-            response: create(TransferResponseSchema, {
-              transaction: transactionToWire(transaction),
-              balances: balances.map(accountBalanceToWire),
-            }),
-          });
-        }
-        if (answered.length === 0) return answered;
-        const records: IdempotencyRecord[] = answered.map(({ member, response }) => ({
-          scope: member.scope,
-          key: member.pending.request.idempotencyKey,
-          requestHash: member.requestHash,
-          response: encodeStoredResponse(TransferResponseSchema, response),
-        }));
-        // One statement writes the journal, its events and the keys.
-        const taken = await journal.commit(tx, records);
-        if (taken.length > 0) throw new KeysTaken(new Set(taken.map((i) => answered[i]!.member)));
-        return answered;
-      },
-      { retries: WRITE_RETRIES },
+    const book = await Book.lock(
+      tx,
+      members.flatMap((m) => m.shaped.legs.map((leg) => leg.accountId)),
     );
+    const journal = new Journal(book, { caller, events: this.events });
+    const answered: { member: Member; response: TransferResponse }[] = [];
+    for (const member of members) {
+      let transaction: TransactionRecord;
+      try {
+        transaction = postShapedTransfer(journal, member.shaped, "transfer");
+      } catch (error) {
+        if (error instanceof LedgerError) continue; // answered alone, after the group
+        throw error;
+      }
+      const balances = [...new Set(member.shaped.legs.map((leg) => leg.accountId))]
+        .sort()
+        .map((id) => book.get(id));
+      answered.push({
+        member,
+        response: create(TransferResponseSchema, {
+          transaction: transactionToWire(transaction),
+          balances: balances.map(accountBalanceToWire),
+        }),
+      });
+    }
+    if (answered.length === 0) return answered;
+    const idempotencyKeys: IdempotencyRecord[] = answered.map(({ member, response }) => ({
+      scope: member.scope,
+      key: member.pending.request.idempotencyKey,
+      requestHash: member.requestHash,
+      response: encodeStoredResponse(TransferResponseSchema, response),
+    }));
+    // One statement writes the journal, its events and the keys, with COMMIT behind it; a
+    // key taken fails it (KEYS_TAKEN), and nothing commits.
+    await journal.commit(tx, { idempotencyKeys, andCommit: true });
+    return answered;
   }
 
   private settleAlone(pending: Pending): void {
@@ -281,4 +304,18 @@ function groupKeyOf(caller: Caller): string {
     caller.ip ?? null,
     caller.userAgent ?? null,
   ]);
+}
+
+/** The group's write found a key taken, and nothing committed. */
+const isKeysTaken = (error: unknown) => (error as { code?: unknown } | null)?.code === KEYS_TAKEN;
+
+/** `members` with each key once; a later call with a key seen goes to `repeat` (alone, it replays the first). */
+function withoutRepeatedKeys(members: readonly Member[], repeat: (member: Member) => void): Member[] {
+  const seen = new Set<string>();
+  return members.filter((m) => {
+    const id = `${m.scope} ${m.pending.request.idempotencyKey}`;
+    if (!seen.has(id)) return seen.add(id);
+    repeat(m);
+    return false;
+  });
 }

@@ -1,4 +1,4 @@
-import type { DatabaseTransactionConnection } from "@money/db";
+import type { CommitScope } from "@money/db";
 import { lockAccounts } from "../../db/balances-table.js";
 import type { Account } from "../accounts/account.js";
 import type { BalanceFigures } from "../balances/balance.js";
@@ -27,7 +27,7 @@ export class Book {
   ) {}
 
   /** Locks the balance rows of `ids` (unknown ids are simply absent). */
-  static async lock(tx: DatabaseTransactionConnection, ids: Iterable<string>): Promise<Book> {
+  static async lock(tx: CommitScope, ids: Iterable<string>): Promise<Book> {
     const { accounts, lockedAt } = await lockAccounts(tx, [...new Set(ids)]);
     return new Book(new Map(accounts.map((a) => [a.account.id, a])), lockedAt);
   }

@@ -1,4 +1,4 @@
-import type { DatabaseTransactionConnection } from "@money/db";
+import type { CommitScope } from "@money/db";
 import type { IdempotencyRecord } from "../../db/idempotency-keys-table.js";
 import { writeJournal } from "../../db/journal-writes.js";
 import type { LedgerEvent, StampedEvent, WriteContext } from "../ledger-events.js";
@@ -93,28 +93,32 @@ export class Journal {
 
   /**
    * Writes the unit of work and its events in one statement; with `idempotencyKeys`, records
-   * them in it too, and returns the indexes of those already taken (the caller must then roll
-   * back: the statement wrote the rest).
+   * them in it too (see writeJournal: it fails with KEYS_TAKEN when one was taken). With
+   * `andCommit`, in a pipelined transaction, commits in the same round trip.
    */
   async commit(
-    tx: DatabaseTransactionConnection,
-    idempotencyKeys: readonly IdempotencyRecord[] = [],
-  ): Promise<number[]> {
-    return writeJournal(tx, {
-      created: this.created,
-      updated: [...this.updated.values()],
-      entries: this.entries,
-      statusChanges: this.statusChanges,
-      holdsOpened: this.holdsOpened,
-      holdsResolved: [...this.holdsResolved].map(([transactionId, r]) => ({ transactionId, ...r })),
-      balances: this.book
-        .touchedAccounts()
-        .map(({ account, figures }) => ({ accountId: account.id, figures })),
-      outbox:
-        this.events.length > 0
-          ? this.context.events.insertFragment(tx, this.events, this.context.caller)
-          : null,
-      idempotencyKeys,
-    });
+    tx: CommitScope,
+    options: { idempotencyKeys?: readonly IdempotencyRecord[]; andCommit?: boolean } = {},
+  ): Promise<void> {
+    await writeJournal(
+      tx,
+      {
+        created: this.created,
+        updated: [...this.updated.values()],
+        entries: this.entries,
+        statusChanges: this.statusChanges,
+        holdsOpened: this.holdsOpened,
+        holdsResolved: [...this.holdsResolved].map(([transactionId, r]) => ({ transactionId, ...r })),
+        balances: this.book
+          .touchedAccounts()
+          .map(({ account, figures }) => ({ accountId: account.id, figures })),
+        outbox:
+          this.events.length > 0
+            ? this.context.events.insertFragment(tx, this.events, this.context.caller)
+            : null,
+        idempotencyKeys: options.idempotencyKeys ?? [],
+      },
+      { andCommit: options.andCommit ?? false },
+    );
   }
 }
