@@ -243,4 +243,45 @@ describe("a pipelined transaction", () => {
     const after = await pidOf();
     expect(after).not.toBe(before);
   });
+
+  it("runs at read committed, or serializable when asked, where a write skew fails one writer with 40001", async () => {
+    const levelOf = async (of: PipelinedConnections) =>
+      of.transaction(
+        async (tx) =>
+          (await tx.commitWith(sql.unsafe`SELECT current_setting('transaction_isolation') AS level`))[0]![
+            "level"
+          ],
+      );
+    const serializable = new PipelinedConnections(serviceUrl, { size: 2, isolation: "serializable" });
+    try {
+      expect(await levelOf(connections)).toBe("read committed");
+      expect(await levelOf(serializable)).toBe("serializable");
+      // Two transactions each read both notes and write one on that basis: one of them must fail.
+      await pool.query(sql.unsafe`INSERT INTO notes (id, text) VALUES (500, 'a'), (501, 'b')`);
+      let bothRead!: () => void;
+      const read = new Promise<void>((resolve) => {
+        let count = 0;
+        bothRead = () => {
+          if (++count === 2) resolve();
+        };
+      });
+      const writer = (id: number) =>
+        serializable.transaction(async (tx) => {
+          await tx.query(sql.unsafe`SELECT count(*) FROM notes WHERE id IN (500, 501) AND text <> 'x'`);
+          bothRead();
+          await read;
+          await tx.commitWith(sql.unsafe`UPDATE notes SET text = 'x' WHERE id = ${id}`);
+        });
+      const outcomes = await Promise.allSettled([writer(500), writer(501)]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
+      const failure = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+      expect((failure.reason as { code?: string }).code).toBe("40001");
+      // Only the committed writer's note changed.
+      const after = (await notes()).filter((n) => Number(n.id) >= 500).map((n) => n.text);
+      expect(after.filter((text) => text === "x")).toHaveLength(1);
+      expect(after.filter((text) => text !== "x")).toEqual([after[0] === "x" ? "b" : "a"]);
+    } finally {
+      await serializable.end();
+    }
+  });
 });
