@@ -212,7 +212,7 @@ function report(rows: Row[], checks: string): string {
     "",
     ...targetLines(rows),
     "",
-    "Where the time goes at 64 terminals (2026-12-06 night: a whole-machine perf profile, a trace of",
+    "The day before, at 64 terminals (2026-12-06 night: a whole-machine perf profile, a trace of",
     "the group commit's batches and pg_stat_statements, each in a run of its own):",
     "",
     "- Samples: the service about 28%, the load generator about 15%, Postgres's backends about 37%,",
