@@ -3,7 +3,7 @@ import pg from "pg";
 import { parse as parseArray } from "postgres-array";
 import type { QuerySqlToken } from "slonik";
 import { PLATFORM_TYPE_PARSERS } from "./pool.js";
-import { collectCommitHooks } from "./transaction.js";
+import { collectCommitHooks, runCommitHooks } from "./transaction.js";
 
 /** A row as node-postgres returns it, parsed by the platform's type parsers. */
 export type Row = Record<string, unknown>;
@@ -132,7 +132,7 @@ export class PipelinedConnections {
     }
     this.release(client);
     if (transaction.failure !== undefined) throw transaction.failure;
-    if (transaction.committed) for (const hook of hooks) hook();
+    if (transaction.committed) runCommitHooks(hooks);
     return value;
   }
 

@@ -52,6 +52,25 @@ export function collectCommitHooks(scope: CommitScope): Array<() => void> {
 }
 
 /**
+ * Runs the hooks of a transaction that committed, each of them even when one throws: what
+ * committed must be answered as committed, so a hook's failure is reported as a process
+ * warning (and logged by whoever listens for them), never thrown to the caller.
+ */
+export function runCommitHooks(hooks: readonly (() => void)[]): void {
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch (error) {
+      const why = (error as { stack?: unknown } | null)?.stack ?? String(error);
+      process.emitWarning(
+        `a commit hook failed after its transaction committed: ${String(why)}`,
+        "CommitHookFailed",
+      );
+    }
+  }
+}
+
+/**
  * Runs `hook` after `tx` commits (never if it rolls back or is retried), for
  * side effects that must not run inside a transaction, such as waking the
  * outbox relay. Works for transactions opened by `inTransaction` and by
@@ -93,7 +112,7 @@ export async function inTransaction<T>(
       return handler(tx);
     });
     if (outcome.committed) {
-      for (const hook of hooks) hook();
+      runCommitHooks(hooks);
       return outcome.value;
     }
     if (!isRetryableConflict(outcome.error) || attempt >= retries) throw outcome.error;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -124,6 +124,30 @@ describe("a service's database", () => {
       }),
     ).rejects.toThrow("refused");
     expect(ran).toEqual(["committed"]);
+  });
+
+  it("answers a committed transaction as committed even when a commit hook throws, and runs the other hooks", async () => {
+    const ran: string[] = [];
+    const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+    try {
+      const value = await inTransaction(alpha, async (tx) => {
+        afterCommit(tx, () => {
+          throw new Error("the relay could not be woken");
+        });
+        afterCommit(tx, () => ran.push("second hook"));
+        return tx.oneFirst(sql.unsafe`SELECT 'committed'`);
+      });
+      expect(value).toBe("committed");
+      expect(ran).toEqual(["second hook"]);
+      expect(
+        warn.mock.calls.some(
+          ([message, type]) =>
+            String(message).includes("the relay could not be woken") && String(type) === "CommitHookFailed",
+        ),
+      ).toBe(true);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it("keeps its connection after a refusal or a conflict, and nothing of the refused work", async () => {

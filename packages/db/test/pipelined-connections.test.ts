@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,6 +73,32 @@ describe("a pipelined transaction", () => {
     const [first, last] = await notes();
     expect([first!.text, last!.text]).toEqual(["first", "last"]);
     expect(first!.xact).toBe(last!.xact);
+  });
+
+  it("answers a committed transaction as committed even when a commit hook throws, and runs the other hooks", async () => {
+    const ran: string[] = [];
+    const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+    try {
+      const value = await connections.transaction(async (tx) => {
+        afterCommit(tx, () => {
+          throw new Error("the relay could not be woken");
+        });
+        afterCommit(tx, () => ran.push("second hook"));
+        return (await tx.commitWith(insertNote(300, "kept")))[0]!["id"];
+      });
+      expect(value).toBe(300);
+      expect(ran).toEqual(["second hook"]);
+      expect((await notes()).find((n) => n.id === 300)?.text).toBe("kept");
+      expect(
+        warn.mock.calls.some(
+          ([message, type]) =>
+            String(message).includes("the relay could not be woken") && String(type) === "CommitHookFailed",
+        ),
+      ).toBe(true);
+    } finally {
+      warn.mockRestore();
+      await pool.query(sql.unsafe`DELETE FROM notes WHERE id = 300`);
+    }
   });
 
   it("rolls back everything when its last statement fails, throws that statement's error, and runs no hook", async () => {
