@@ -141,4 +141,39 @@ describe("Transfer calls arriving together", () => {
     expect(shared).toBe(0);
     await ledger.expectBooksBalance();
   });
+
+  it("answer one key given at once for two different transfers as alone: one posts, the other is refused", async () => {
+    const payers = await Promise.all(Array.from({ length: 8 }, () => ledger.fundedAccount("10.00")));
+    const payees = await Promise.all(payers.map(() => ledger.openAccount()));
+    const client = ledger.adminClient;
+    const shared = key();
+    const settle = (call: Promise<TransferResponse>): Promise<Settled> =>
+      call.then(
+        (response) => ({ response }),
+        (error: unknown) => ({ error: error as ConnectError }),
+      );
+    // Two calls share a key on different accounts; six more fresh calls arrive with them.
+    const outcomes = await Promise.all(
+      payers.map((payer, i) =>
+        settle(
+          client.transfer({
+            idempotencyKey: i < 2 ? shared : key(),
+            fromAccountId: payer.id,
+            toAccountId: payees[i]!.id,
+            amount: "1.00",
+          }),
+        ),
+      ),
+    );
+    const [first, second, ...fresh] = outcomes;
+    for (const outcome of fresh) expect(outcome.response?.transaction?.amount).toBe("1.00");
+    expect([first, second].filter((o) => o!.response)).toHaveLength(1);
+    const refused = [first, second].find((o) => o!.error)!;
+    await expectRefusal(Promise.reject(refused.error), Code.AlreadyExists, "IDEMPOTENCY_KEY_REUSED");
+    // Money moved for the posted one only.
+    const posted = await Promise.all(
+      payers.slice(0, 2).map(async (p) => (await client.getBalance({ accountId: p.id })).balance!.posted),
+    );
+    expect(posted.sort()).toEqual(["10.00", "9.00"]);
+  });
 });

@@ -172,7 +172,19 @@ export class TransferGroupCommit {
       if (member) members.push(member);
       else this.settleAlone(pending);
     }
-    let remaining = withoutRepeatedKeys(members, (repeat) => this.settleAlone(repeat.pending));
+    // A key given twice in the group: its later calls go alone once the group is over, where
+    // they replay the first (or are refused), as they would after it without the group.
+    const repeats: Member[] = [];
+    try {
+      await this.postGroup(withoutRepeatedKeys(members, (repeat) => repeats.push(repeat)));
+    } finally {
+      for (const repeat of repeats) this.settleAlone(repeat.pending);
+    }
+  }
+
+  /** Writes the group, answers its posted members, and sends every other member alone. */
+  private async postGroup(members: Member[]): Promise<void> {
+    let remaining = members;
     let answered: { member: Member; response: TransferResponse }[];
     for (let attempt = 0; ; attempt++) {
       try {
