@@ -67,9 +67,11 @@ interface Member {
  *   member leaves the book untouched, costs the others nothing, and is left
  *   out of the group.
  * - Each posted member's idempotency key is recorded with its own response,
- *   in the group's write, in runIdempotent's table and format. If any key is
- *   already taken (a replay, or the same key twice in the group) the write
- *   fails and the group rolls back whole.
+ *   in the group's write, in runIdempotent's table and format. A key given
+ *   twice in the group is posted once; its later calls go alone after the
+ *   group. If a key is already taken (a replay), the write fails and the
+ *   group rolls back whole; the calls whose keys were taken go alone, and the
+ *   rest is written once more.
  * - Every call that was refused, left out or rolled back runs again alone
  *   through the ordinary idempotent write, which refuses, replays or posts it
  *   exactly as it would have without the group. So a refusal, a replay and a
@@ -326,8 +328,11 @@ function withoutRepeatedKeys(members: readonly Member[], repeat: (member: Member
   const seen = new Set<string>();
   return members.filter((m) => {
     const id = `${m.scope} ${m.pending.request.idempotencyKey}`;
-    if (!seen.has(id)) return seen.add(id);
-    repeat(m);
-    return false;
+    if (seen.has(id)) {
+      repeat(m);
+      return false;
+    }
+    seen.add(id);
+    return true;
   });
 }
