@@ -205,7 +205,12 @@ export class OutboxRelay {
       });
       // Publishing inside the transaction only holds the leader lock; the
       // publish itself is not rolled back, which is the at-least-once above.
-      await bus.publish(messages);
+      // At most batchSize messages per publish, in order, as when a row held
+      // one event: one large write (a batch of a thousand postings is one row)
+      // must not become a produce request the broker refuses for its size.
+      for (let from = 0; from < messages.length; from += this.batchSize) {
+        await bus.publish(messages.slice(from, from + this.batchSize));
+      }
       return { rows: rows.map((r) => r.event_ids[0]!), events: messages.length };
     });
   }

@@ -21,9 +21,12 @@ let db: TestDatabase;
 let pool: DatabasePool;
 let relayConnections: PipelinedConnections;
 const published: OutgoingMessage[] = [];
+/** How many messages each publish of recordingBus carried. */
+const publishSizes: number[] = [];
 /** The relay only publishes. */
 const recordingBus = {
   publish: async (messages: readonly OutgoingMessage[]) => {
+    publishSizes.push(messages.length);
     published.push(...messages);
   },
 } as unknown as EventBus;
@@ -87,10 +90,13 @@ describe("OutboxRelay", () => {
     const rows = await tableRows();
     expect(rows).toHaveLength(6);
 
-    // Whole writes, while fewer than three events came before: two writes (five events), then one.
+    // Whole writes, while fewer than three events came before: two writes (five events), then
+    // one; never more than three messages in one publish.
+    publishSizes.length = 0;
     expect(await relay.relayOnce()).toBe(5);
     expect(await relay.relayOnce()).toBe(1);
     expect(await relay.relayOnce()).toBe(0);
+    expect(publishSizes).toEqual([3, 2, 1]);
 
     expect(await tableRows()).toEqual([]);
     expect(published.map((m) => m.headers?.["event-id"])).toEqual(rows.map((r) => r.eventId));
