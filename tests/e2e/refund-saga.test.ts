@@ -232,7 +232,7 @@ describe("a loyalty refusal", () => {
         tx,
         {
           caller: { principalId: "operator", role: "admin", requestId: "r" },
-          events: new OutboxEventSink(platform.ledger!.deps.audit, platform.ledger!.deps.outbox),
+          events: new OutboxEventSink(platform.ledger!.deps.audit),
         },
         { transactionId: payment.transaction.id, reversalTransactionId: cancelled!.id, reason: "again" },
       ),

@@ -3,7 +3,12 @@ import pg from "pg";
 import { parse as parseArray } from "postgres-array";
 import type { QuerySqlToken } from "slonik";
 import { PLATFORM_TYPE_PARSERS } from "./pool.js";
-import { collectCommitHooks, runCommitHooks } from "./transaction.js";
+import {
+  backOffAfterConflict,
+  collectCommitHooks,
+  isRetryableConflict,
+  runCommitHooks,
+} from "./transaction.js";
 
 /** A row as node-postgres returns it, parsed by the platform's type parsers. */
 export type Row = Record<string, unknown>;
@@ -104,9 +109,26 @@ export class PipelinedConnections {
    * Runs `body` in one transaction. It commits when `body` calls commitWith,
    * or when `body` returns (one more round trip); it rolls back when `body`
    * throws, and the error is rethrown. A body that returns after its
-   * commitWith failed gets that failure thrown: nothing committed.
+   * commitWith failed gets that failure thrown: nothing committed. With
+   * `retries`, a serialization failure or deadlock (SQLSTATE 40xxx) runs
+   * `body` again in a new transaction, up to that many times, as
+   * inTransaction does.
    */
-  async transaction<T>(body: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    body: (tx: PipelinedTransaction) => Promise<T>,
+    { retries = 0 }: { retries?: number } = {},
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(body);
+      } catch (error) {
+        if (!isRetryableConflict(error) || attempt >= retries) throw error;
+        await backOffAfterConflict(attempt);
+      }
+    }
+  }
+
+  private async once<T>(body: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
     const client = await this.acquire();
     const transaction = new OneTransaction(
       client,

@@ -27,6 +27,11 @@ export function isRetryableConflict(error: unknown): boolean {
 /** Callbacks to run once the transaction they were registered in has committed. */
 const commitHooks = new WeakMap<CommitScope, Array<() => void>>();
 
+/** The pause before running a transaction again after its `attempt`-th conflict: random, growing to 50 ms. */
+export function backOffAfterConflict(attempt: number): Promise<void> {
+  return sleep(Math.random() * Math.min(50, 2 ** attempt));
+}
+
 /** A transaction that runs commit hooks: a slonik one opened by inTransaction, or a pipelined one. */
 export type CommitScope = DatabaseTransactionConnection | PipelinedTransaction;
 
@@ -116,7 +121,7 @@ export async function inTransaction<T>(
       return outcome.value;
     }
     if (!isRetryableConflict(outcome.error) || attempt >= retries) throw outcome.error;
-    await sleep(Math.random() * Math.min(50, 2 ** attempt));
+    await backOffAfterConflict(attempt);
   }
 }
 

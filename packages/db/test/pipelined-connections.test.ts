@@ -263,7 +263,7 @@ describe("a pipelined transaction", () => {
     expect(after).not.toBe(before);
   });
 
-  it("runs at read committed, or serializable when asked, where a write skew fails one writer with 40001", async () => {
+  it("runs at read committed, or serializable when asked, where a write skew fails one writer with 40001 unless asked to retry", async () => {
     const levelOf = async (of: PipelinedConnections) =>
       of.transaction(
         async (tx) =>
@@ -277,20 +277,24 @@ describe("a pipelined transaction", () => {
       expect(await levelOf(serializable)).toBe("serializable");
       // Two transactions each read both notes and write one on that basis: one of them must fail.
       await pool.query(sql.unsafe`INSERT INTO notes (id, text) VALUES (500, 'a'), (501, 'b')`);
-      let bothRead!: () => void;
-      const read = new Promise<void>((resolve) => {
-        let count = 0;
-        bothRead = () => {
-          if (++count === 2) resolve();
-        };
-      });
-      const writer = (id: number) =>
-        serializable.transaction(async (tx) => {
-          await tx.query(sql.unsafe`SELECT count(*) FROM notes WHERE id IN (500, 501) AND text <> 'x'`);
-          bothRead();
-          await read;
-          await tx.commitWith(sql.unsafe`UPDATE notes SET text = 'x' WHERE id = ${id}`);
-        });
+      // Each writer reads, then waits until both have read: their reads overlap, and so they conflict.
+      const skew = () => {
+        let reads = 0;
+        let bothRead!: () => void;
+        const read = new Promise<void>((resolve) => (bothRead = resolve));
+        const writer = (id: number, retries = 0) =>
+          serializable.transaction(
+            async (tx) => {
+              await tx.query(sql.unsafe`SELECT count(*) FROM notes WHERE id IN (500, 501) AND text <> 'x'`);
+              if (++reads === 2) bothRead();
+              await read;
+              await tx.commitWith(sql.unsafe`UPDATE notes SET text = 'x' WHERE id = ${id}`);
+            },
+            { retries },
+          );
+        return { writer, reads: () => reads };
+      };
+      const { writer } = skew();
       const outcomes = await Promise.allSettled([writer(500), writer(501)]);
       expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
       const failure = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
@@ -299,6 +303,16 @@ describe("a pipelined transaction", () => {
       const after = (await notes()).filter((n) => Number(n.id) >= 500).map((n) => n.text);
       expect(after.filter((text) => text === "x")).toHaveLength(1);
       expect(after.filter((text) => text !== "x")).toEqual([after[0] === "x" ? "b" : "a"]);
+
+      // Asked to retry, the writer that lost runs again in a new transaction, and both commit.
+      await pool.query(
+        sql.unsafe`UPDATE notes SET text = CASE id WHEN 500 THEN 'a' ELSE 'b' END WHERE id IN (500, 501)`,
+      );
+      const again = skew();
+      const retried = await Promise.allSettled([again.writer(500, 1), again.writer(501, 1)]);
+      expect(retried.map((o) => o.status)).toEqual(["fulfilled", "fulfilled"]);
+      expect(again.reads()).toBe(3);
+      expect((await notes()).filter((n) => Number(n.id) >= 500).map((n) => n.text)).toEqual(["x", "x"]);
     } finally {
       await serializable.end();
     }

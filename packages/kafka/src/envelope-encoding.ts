@@ -30,6 +30,11 @@ export function encodeMessage<Desc extends DescMessage>(
   return writer.finish();
 }
 
+/** The messages of encodeMessages' buffer, cut apart at their ends (views, not copies). */
+export function cutApart(bytes: Uint8Array, ends: readonly number[]): Uint8Array[] {
+  return ends.map((end, i) => bytes.subarray(i === 0 ? 0 : ends[i - 1], end));
+}
+
 /**
  * Encodes `messages` back to back into one buffer; message i ends at `ends[i]`. The outbox sends
  * a batch's payloads as one parameter: one buffer for the batch, not one per event and a copy of

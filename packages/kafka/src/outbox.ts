@@ -7,7 +7,7 @@ import {
   type DatabaseTransactionConnection,
 } from "@money/db";
 import { EventEnvelopeSchema, type EventEnvelope } from "@money/proto/events/v1/envelope_pb";
-import { encodeMessages } from "./envelope-encoding.js";
+import { cutApart, encodeMessages } from "./envelope-encoding.js";
 import { envelopeOf, type NewEvent } from "./envelope.js";
 
 /**
@@ -89,7 +89,7 @@ export class OutboxWriter {
     if (events.length > 0) {
       const write: CommittedWrite = {
         eventIds,
-        payloads: ends.map((end, i) => bytes.subarray(i === 0 ? 0 : ends[i - 1], end)),
+        payloads: cutApart(bytes, ends),
       };
       for (const listener of this.committedListeners) afterCommit(tx, () => listener(write));
     }

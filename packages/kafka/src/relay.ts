@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql, type PipelinedConnections } from "@money/db";
 import type { EventBus } from "./bus/event-bus.js";
+import { cutApart } from "./envelope-encoding.js";
 import type { CommittedWrite, OutboxWriter } from "./outbox.js";
 
 /** How many handed-over payloads a relay keeps at most (a few batches of a thousand postings). */
@@ -16,16 +17,11 @@ interface OutboxRow {
   event_types: string[];
   /** Only when the pass asked for payloads: the envelopes end to end, event i ending at payload_ends[i]. */
   payload?: Buffer;
-  payload_ends?: (number | string)[];
+  payload_ends?: number[];
 }
 
 /** A pass found rows it holds no payload for: it is rolled back and run again, reading them. */
 class PayloadsNotHandedOver extends Error {}
-
-/** A row's payload cut into its events' envelopes. */
-function cutApart(payload: Buffer, ends: readonly (number | string)[]): Uint8Array[] {
-  return ends.map((end, i) => payload.subarray(i === 0 ? 0 : Number(ends[i - 1]), Number(end)));
-}
 
 /** Orders decimal id strings numerically (RETURNING does not keep the subquery's order). */
 function compareIds(a: string, b: string): number {

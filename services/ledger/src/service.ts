@@ -29,7 +29,7 @@ export const ledgerService: ServiceDefinition = {
   // Every ledger write is serializable (see src/rpc/idempotent-write.ts).
   defaultIsolation: "serializable",
   build: (deps) => {
-    const events = new OutboxEventSink(deps.audit, deps.outbox);
+    const events = new OutboxEventSink(deps.audit);
     const expiry = new HoldExpiry(
       deps.pool,
       events,

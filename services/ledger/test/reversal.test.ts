@@ -253,7 +253,7 @@ describe("cancelReversal", () => {
         tx,
         {
           caller: { principalId: "refunds-saga", role: "service", requestId: "test" },
-          events: new OutboxEventSink(ledger.service.deps.audit, ledger.service.deps.outbox),
+          events: new OutboxEventSink(ledger.service.deps.audit),
         },
         input,
       ),

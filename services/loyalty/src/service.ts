@@ -33,10 +33,9 @@ export function createLoyaltyService(options: { clock?: Clock } = {}): ServiceDe
     policy: LOYALTY_ACCESS,
     errors: LOYALTY_ERROR_CODES,
     build: (serviceDeps) => {
-      const { pool, databaseUrl, audit, outbox, log, env } = serviceDeps;
+      const { pool, databaseUrl, audit, log, env } = serviceDeps;
       const deps = {
         audit,
-        outbox,
         clock: options.clock ?? systemClock,
         programs: new ProgramCache(),
         pins: new VerifiedPinCache(),

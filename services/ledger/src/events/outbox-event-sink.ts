@@ -1,13 +1,6 @@
 import { create, type DescMessage, type Message } from "@bufbuild/protobuf";
 import type { CommitScope, DatabaseTransactionConnection } from "@money/db";
-import {
-  TOPICS,
-  type AuditEntry,
-  type AuditRecorder,
-  type NewEvent,
-  type OutboxInsert,
-  type OutboxWriter,
-} from "@money/kafka";
+import { TOPICS, type AuditEntry, type AuditRecorder, type NewEvent, type OutboxInsert } from "@money/kafka";
 import { formatAmount } from "@money/money";
 import {
   PendingCreatedSchema,
@@ -29,11 +22,7 @@ import { statusChangeToWire, transactionToWire } from "../rpc/transaction-mapper
  * `audit.events`, all in one statement.
  */
 export class OutboxEventSink implements LedgerEventSink {
-  /** `outbox` must be the writer `audit` writes through. */
-  constructor(
-    private readonly audit: AuditRecorder,
-    private readonly outbox: OutboxWriter,
-  ) {}
+  constructor(private readonly audit: AuditRecorder) {}
 
   async write(
     tx: DatabaseTransactionConnection,
@@ -45,10 +34,7 @@ export class OutboxEventSink implements LedgerEventSink {
   }
 
   insertFragment(tx: CommitScope, events: readonly StampedEvent[], caller: Caller): OutboxInsert["sql"] {
-    return this.outbox.insertFragment(
-      tx,
-      this.audit.eventsOf(auditEntriesOf(events, caller), events.map(factOf)),
-    ).sql;
+    return this.audit.insertFragment(tx, auditEntriesOf(events, caller), events.map(factOf)).sql;
   }
 }
 

@@ -32,7 +32,7 @@ import { OutboxEventSink } from "./outbox-event-sink.js";
  * reversal, and put the original back to SETTLED.
  */
 export async function startLedgerRefundParticipant(deps: ServiceDeps): Promise<{ stop(): Promise<void> }> {
-  const outbox = new OutboxEventSink(deps.audit, deps.outbox);
+  const outbox = new OutboxEventSink(deps.audit);
   return startRefundParticipant(deps, {
     participant: Participant.LEDGER,
     consumer: "ledger.refund-participant",

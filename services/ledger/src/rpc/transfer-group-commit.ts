@@ -1,11 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { setTimeout as sleep } from "node:timers/promises";
-import {
-  isRetryableConflict,
-  type DatabasePool,
-  type PipelinedConnections,
-  type PipelinedTransaction,
-} from "@money/db";
+import { type DatabasePool, type PipelinedConnections, type PipelinedTransaction } from "@money/db";
 import {
   TransferRequestSchema,
   TransferResponseSchema,
@@ -222,19 +216,10 @@ export class TransferGroupCommit {
   /**
    * Posts what it can of the group in one serializable transaction of two round trips on a
    * pipelined connection (the locks sent with BEGIN, the write with COMMIT); returns the posted
-   * members with their answers. A serialization failure runs it again, as inTransaction would.
+   * members with their answers. A serialization failure runs it again.
    */
-  private async commit(
-    members: readonly Member[],
-  ): Promise<{ member: Member; response: TransferResponse }[]> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.connections.transaction((tx) => this.post(tx, members));
-      } catch (error) {
-        if (!isRetryableConflict(error) || attempt >= WRITE_RETRIES) throw error;
-        await sleep(Math.random() * Math.min(50, 2 ** attempt));
-      }
-    }
+  private commit(members: readonly Member[]): Promise<{ member: Member; response: TransferResponse }[]> {
+    return this.connections.transaction((tx) => this.post(tx, members), { retries: WRITE_RETRIES });
   }
 
   private async post(

@@ -1,5 +1,4 @@
 import type { DatabasePool, PipelinedConnections } from "@money/db";
-import type { OutboxWriter } from "@money/kafka";
 import type { Logger } from "@money/rpc";
 import type { LoyaltyDeps } from "../domain/loyalty-deps.js";
 import type { VerifiedPinCache } from "../domain/staff/pin-hash.js";
@@ -11,8 +10,7 @@ export interface HandlerDeps {
   pool: DatabasePool;
   /** The group commit's connections (see PostingGroupCommit). */
   pipelined: PipelinedConnections;
-  /** `outbox` is the one `audit` writes through: the group commit folds its events into its own statement. */
-  deps: LoyaltyDeps & { pins: VerifiedPinCache; outbox: OutboxWriter };
+  deps: LoyaltyDeps & { pins: VerifiedPinCache };
   callers: Callers;
   deviceTokens: DeviceTokens;
   log: Logger;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { isRetryableConflict, type PipelinedConnections, type PipelinedTransaction } from "@money/db";
-import type { Actor, AuditEntry, NewEvent, OutboxWriter } from "@money/kafka";
+import type { Actor, AuditEntry, NewEvent } from "@money/kafka";
 import type { DescMessage } from "@bufbuild/protobuf";
 import type { Logger } from "@money/rpc";
 import type { Currency } from "@money/money";
@@ -86,8 +86,7 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-/** `outbox` must be the writer `audit` writes through: the batch folds its events and audit records into its write. */
-export type GroupCommitDeps = LoyaltyDeps & { pins: VerifiedPinCache; outbox: OutboxWriter };
+export type GroupCommitDeps = LoyaltyDeps & { pins: VerifiedPinCache };
 
 export interface GroupCommitOptions {
   /** Most postings in one transaction. */
@@ -308,7 +307,7 @@ async function postBatch(
     return { ...call.idempotency, response: bytes };
   });
   // The audit records and events go into the outbox in the write's own statement.
-  const outbox = deps.outbox.insertFragment(tx, deps.audit.eventsOf(audit, events));
+  const outbox = deps.audit.insertFragment(tx, audit, events);
   await writeBatchAndCommit(tx, {
     lots: [...newLots.values()].flat(),
     transactions: accepted.map((a) => a.transaction),
