@@ -1,4 +1,4 @@
-import http from "node:http";
+import net from "node:net";
 import http2 from "node:http2";
 import { create, fromBinary, toBinary, type DescMethodUnary, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
@@ -75,34 +75,136 @@ function decodeAnswer(method: DescMethodUnary, answer: Answer): unknown {
   throw new ConnectError(error.message ?? `HTTP ${answer.status}`, code);
 }
 
+interface Exchange {
+  request: Buffer;
+  resolve: (answer: Answer) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * HTTP/1.1 on one keep-alive socket, written and read directly: one exchange at a time, the
+ * rest queued. node:http's client builds a ClientRequest, an IncomingMessage and their streams
+ * per call, which on the shared cores cost the load generator more than the service it drives.
+ * The service's side is node:http's server as deployed; only the caller is lean.
+ */
 function http1Sender(url: URL): Sender {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const queue: Exchange[] = [];
+  let current: Exchange | undefined;
+  let socket: net.Socket | undefined;
+  let reader = new ResponseReader();
+  let closed = false;
+
+  const fail = (error: unknown) => {
+    socket?.destroy();
+    socket = undefined;
+    const failed = current;
+    current = undefined;
+    failed?.reject(error);
+    next();
+  };
+  const next = () => {
+    if (current || closed) return;
+    current = queue.shift();
+    if (!current) return;
+    if (!socket) {
+      const opened = net.connect({ host: url.hostname, port: Number(url.port), noDelay: true });
+      reader = new ResponseReader();
+      opened.on("data", (chunk: Buffer) => {
+        let answer: ReturnType<ResponseReader["push"]>;
+        try {
+          answer = reader.push(chunk);
+        } catch (error) {
+          return fail(error);
+        }
+        if (!answer) return;
+        const done = current;
+        current = undefined;
+        if (answer.close) {
+          opened.destroy();
+          if (socket === opened) socket = undefined;
+        }
+        done?.resolve(answer);
+        next();
+      });
+      opened.on("error", (error) => socket === opened && fail(error));
+      opened.on("close", () => socket === opened && fail(new Error("the connection closed mid-call")));
+      socket = opened;
+    }
+    socket.write(current.request);
+  };
+
   return {
     post: (path, headers, body) =>
       new Promise((resolve, reject) => {
-        const request = http.request(
-          {
-            agent,
-            host: url.hostname,
-            port: url.port,
-            path,
-            method: "POST",
-            headers: { ...headers, "content-length": String(body.byteLength) },
-          },
-          (response) => {
-            const chunks: Buffer[] = [];
-            response.on("data", (chunk: Buffer) => chunks.push(chunk));
-            response.on("end", () =>
-              resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }),
-            );
-            response.on("error", reject);
-          },
-        );
-        request.on("error", reject);
-        request.end(body);
+        let head = `POST ${path} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-length: ${body.byteLength}\r\n`;
+        for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+        const request = Buffer.concat([Buffer.from(`${head}\r\n`, "latin1"), body]);
+        queue.push({ request, resolve, reject });
+        next();
       }),
-    close: () => agent.destroy(),
+    close: () => {
+      closed = true;
+      socket?.destroy();
+      socket = undefined;
+    },
   };
+}
+
+/**
+ * Reads HTTP/1.1 responses off a socket's chunks: the status, whether the server will close
+ * the connection, and the body, sized by content-length or sent chunked.
+ */
+class ResponseReader {
+  private buffered: Buffer = Buffer.alloc(0);
+
+  /** The response complete with `chunk`, or undefined while more is to come. */
+  push(chunk: Buffer): (Answer & { close: boolean }) | undefined {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    const headEnd = this.buffered.indexOf("\r\n\r\n");
+    if (headEnd < 0) return undefined;
+    const lines = this.buffered.toString("latin1", 0, headEnd).split("\r\n");
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0]!)?.[1]);
+    if (!status) throw new Error(`not an HTTP/1.1 response: ${lines[0]}`);
+    const header = (name: string) =>
+      lines
+        .find((line) => line.slice(0, name.length + 1).toLowerCase() === `${name}:`)
+        ?.slice(name.length + 1)
+        .trim();
+    const close = header("connection")?.toLowerCase() === "close";
+    const start = headEnd + 4;
+    const body =
+      header("transfer-encoding")?.toLowerCase() === "chunked"
+        ? dechunk(this.buffered, start)
+        : sized(this.buffered, start, Number(header("content-length") ?? "0"));
+    if (!body) return undefined;
+    this.buffered = this.buffered.subarray(body.end);
+    return { status, body: body.bytes, close };
+  }
+}
+
+function sized(buffer: Buffer, start: number, length: number): { bytes: Buffer; end: number } | undefined {
+  if (buffer.length < start + length) return undefined;
+  return { bytes: buffer.subarray(start, start + length), end: start + length };
+}
+
+/** A chunked body from `start`, when it is all there (trailers are not expected, nor kept). */
+function dechunk(buffer: Buffer, start: number): { bytes: Buffer; end: number } | undefined {
+  const parts: Buffer[] = [];
+  let at = start;
+  for (;;) {
+    const lineEnd = buffer.indexOf("\r\n", at);
+    if (lineEnd < 0) return undefined;
+    const size = Number.parseInt(buffer.toString("latin1", at, lineEnd), 16);
+    if (Number.isNaN(size)) throw new Error("a malformed chunk size");
+    if (size === 0) {
+      const end = buffer.indexOf("\r\n\r\n", lineEnd);
+      if (end < 0) return undefined;
+      return { bytes: Buffer.concat(parts), end: end + 4 };
+    }
+    if (buffer.length < lineEnd + 2 + size + 2) return undefined;
+    parts.push(buffer.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
 }
 
 function http2Sender(url: URL): Sender {

@@ -107,3 +107,43 @@ describe.each([
     }
   });
 });
+
+describe("leanConnectClient over HTTP/1.1, against other ways of answering", () => {
+  // node:http's server sends a body chunked when it is written in parts, and may close the
+  // connection after an answer: the client must read both, and open a new connection after.
+  it("reads a chunked body, and calls again after the server closed the connection", async () => {
+    const { createServer } = await import("node:http");
+    const { toBinary, create } = await import("@bufbuild/protobuf");
+    const { GetAccountResponseSchema } = await import("@money/proto/ledger/v1/ledger_pb");
+    const body = toBinary(
+      GetAccountResponseSchema,
+      create(GetAccountResponseSchema, { account: { id: "acc-9", ownerRef: "chunked" } }),
+    );
+    let connections = 0;
+    const plain = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/proto", connection: "close" });
+        res.write(body.subarray(0, 3));
+        res.end(body.subarray(3));
+      });
+    });
+    plain.on("connection", () => connections++);
+    await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
+    const { port } = plain.address() as { port: number };
+    const client = leanConnectClient(LedgerService, {
+      baseUrl: `http://127.0.0.1:${port}`,
+      httpVersion: "1.1",
+    });
+    try {
+      const first = await client.getAccount({ accountId: "acc-9" });
+      const second = await client.getAccount({ accountId: "acc-9" });
+      expect(first.account?.ownerRef).toBe("chunked");
+      expect(second.account?.id).toBe("acc-9");
+      expect(connections).toBe(2);
+    } finally {
+      client.close();
+      await new Promise((resolve) => plain.close(resolve));
+    }
+  });
+});
