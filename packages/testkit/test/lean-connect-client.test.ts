@@ -93,6 +93,23 @@ describe.each([
     expect(await refusalOf(lean[index]!.getAccount({ accountId: "refused" }))).toEqual(expected);
   });
 
+  it("with replies checked, resolves to nothing on success and still throws a refusal", async () => {
+    const authorization = `Bearer ${await mintToken({ sub: "ops-1", role: "admin" })}`;
+    const checking = leanConnectClient(LedgerService, {
+      baseUrl: server.url,
+      httpVersion: index === 0 ? "1.1" : "2",
+      headers: { authorization },
+      replies: "checked",
+    });
+    try {
+      await expect(checking.getAccount({ accountId: "acc-1" })).resolves.toBeUndefined();
+      const expected = await refusalOf(reference.getAccount({ accountId: "refused" }));
+      expect(await refusalOf(checking.getAccount({ accountId: "refused" }))).toEqual(expected);
+    } finally {
+      checking.close();
+    }
+  });
+
   it("is refused without a token", async () => {
     const anonymous = leanConnectClient(LedgerService, {
       baseUrl: server.url,
