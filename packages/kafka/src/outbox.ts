@@ -11,11 +11,14 @@ import { cutApart, encodeMessages } from "./envelope-encoding.js";
 import { envelopeOf, type NewEvent } from "./envelope.js";
 
 /**
- * The events of one outbox row of a committed transaction, in order: their
- * ids and encoded envelopes (the row's payload, cut apart).
+ * The events of one outbox row of a committed transaction, in order: what the
+ * row's arrays hold, and the encoded envelopes (its payload, cut apart).
  */
 export interface CommittedWrite {
   eventIds: readonly string[];
+  topics: readonly string[];
+  keys: readonly string[];
+  eventTypes: readonly string[];
   payloads: readonly Uint8Array[];
 }
 
@@ -84,28 +87,22 @@ export class OutboxWriter {
     // parameter would go as text, twice the size in hex, escaped and unescaped.
     const { bytes, ends } = encodeMessages(EventEnvelopeSchema, envelopes);
     const eventIds = envelopes.map((envelope) => envelope.eventId);
+    const topics = events.map((event) => event.topic);
+    const keys = events.map((event) => event.aggregateId);
+    const eventTypes = envelopes.map((envelope) => envelope.eventType);
     // Handed to the relay only after commit; it publishes a payload only for a row it finds
     // unpublished in the table, so a fragment the caller never ran publishes nothing.
     if (events.length > 0) {
-      const write: CommittedWrite = {
-        eventIds,
-        payloads: cutApart(bytes, ends),
-      };
+      const write: CommittedWrite = { eventIds, topics, keys, eventTypes, payloads: cutApart(bytes, ends) };
       for (const listener of this.committedListeners) afterCommit(tx, () => listener(write));
     }
     return {
       sql: sql.fragment`
         INSERT INTO outbox (event_ids, topics, message_keys, event_types, payload, payload_ends)
-        SELECT ${arrayParameter(eventIds, "uuid")}, ${arrayParameter(
-          events.map((event) => event.topic),
+        SELECT ${arrayParameter(eventIds, "uuid")}, ${arrayParameter(topics, "text")}, ${arrayParameter(
+          keys,
           "text",
-        )}, ${arrayParameter(
-          events.map((event) => event.aggregateId),
-          "text",
-        )}, ${arrayParameter(
-          envelopes.map((envelope) => envelope.eventType),
-          "text",
-        )}, ${sql.binary(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))}, ${arrayParameter(
+        )}, ${arrayParameter(eventTypes, "text")}, ${sql.binary(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))}, ${arrayParameter(
           ends.map(String),
           "int4",
         )}

@@ -11,11 +11,15 @@ const MAX_HANDED_OVER = 20_000;
 interface OutboxRow {
   /** bigserial, as text. */
   id: string;
-  event_ids: string[];
-  topics: string[];
-  message_keys: string[];
-  event_types: string[];
-  /** Only when the pass asked for payloads: the envelopes end to end, event i ending at payload_ends[i]. */
+  first_event_id: string;
+  /**
+   * The rest only when the pass read the rows whole (it was not handed them all): the arrays,
+   * and the envelopes end to end, event i ending at payload_ends[i].
+   */
+  event_ids?: string[];
+  topics?: string[];
+  message_keys?: string[];
+  event_types?: string[];
   payload?: Buffer;
   payload_ends?: number[];
 }
@@ -68,12 +72,12 @@ export interface RelayOptions {
  */
 export class OutboxRelay {
   /**
-   * Payloads of the outbox rows committed in this process, by the row's first event id, handed
-   * over by `wakeOn` after each commit: a pass publishes them from here and reads from the table
-   * only what it lacks (rows of other processes, a restart's backlog, a full cache). `seq`
+   * The outbox rows committed in this process, by their first event id, handed over by `wakeOn`
+   * after each commit: a pass publishes them from here, reading back only the ids of the rows it
+   * deletes, and reads whole from the table only what it lacks (rows of other processes, a restart's backlog, a full cache). `seq`
    * orders hand-overs against passes, to forget the ones another relay published.
    */
-  private readonly handedOver = new Map<string, { payloads: readonly Uint8Array[]; seq: number }>();
+  private readonly handedOver = new Map<string, { write: CommittedWrite; seq: number }>();
   /** Events held in handedOver. */
   private handedOverEvents = 0;
   private handOvers = 0;
@@ -97,7 +101,7 @@ export class OutboxRelay {
   private remember(write: CommittedWrite): void {
     // Bounded: a relay that cannot publish (the bus is down) must not hold every payload since.
     if (this.handedOverEvents + write.payloads.length > MAX_HANDED_OVER) return;
-    this.handedOver.set(write.eventIds[0]!, { payloads: write.payloads, seq: ++this.handOvers });
+    this.handedOver.set(write.eventIds[0]!, { write, seq: ++this.handOvers });
     this.handedOverEvents += write.payloads.length;
   }
 
@@ -105,7 +109,7 @@ export class OutboxRelay {
     const held = this.handedOver.get(firstEventId);
     if (held === undefined) return;
     this.handedOver.delete(firstEventId);
-    this.handedOverEvents -= held.payloads.length;
+    this.handedOverEvents -= held.write.payloads.length;
   }
 
   /** Asks for a pass now: events were just committed. */
@@ -182,21 +186,27 @@ export class OutboxRelay {
             FROM outbox WHERE (SELECT is_leader FROM leader) ORDER BY id LIMIT ${this.batchSize}
           )
           DELETE FROM outbox o USING oldest WHERE o.id = oldest.id AND oldest.events_before < ${this.batchSize}
-          RETURNING o.id, o.event_ids, o.topics, o.message_keys, o.event_types${withPayloads ? sql.fragment`, o.payload, o.payload_ends` : sql.fragment``}
+          RETURNING o.id, o.event_ids[1] AS first_event_id${withPayloads ? sql.fragment`, o.event_ids, o.topics, o.message_keys, o.event_types, o.payload, o.payload_ends` : sql.fragment``}
         `)) as unknown as OutboxRow[];
       if (rows.length === 0) return { rows: [], events: 0 };
-      if (!withPayloads && rows.some((r) => !this.handedOver.has(r.event_ids[0]!)))
+      if (!withPayloads && rows.some((r) => !this.handedOver.has(r.first_event_id)))
         throw new PayloadsNotHandedOver();
       rows.sort((a, b) => compareIds(a.id, b.id));
       const messages = rows.flatMap((r) => {
-        const payloads = r.payload
-          ? cutApart(r.payload, r.payload_ends!)
-          : this.handedOver.get(r.event_ids[0]!)!.payloads;
-        return r.event_ids.map((eventId, i) => ({
-          topic: r.topics[i]!,
-          key: r.message_keys[i]!,
-          value: payloads[i]!,
-          headers: { "event-id": eventId, "event-type": r.event_types[i]! },
+        const write: CommittedWrite = r.payload
+          ? {
+              eventIds: r.event_ids!,
+              topics: r.topics!,
+              keys: r.message_keys!,
+              eventTypes: r.event_types!,
+              payloads: cutApart(r.payload, r.payload_ends!),
+            }
+          : this.handedOver.get(r.first_event_id)!.write;
+        return write.eventIds.map((eventId, i) => ({
+          topic: write.topics[i]!,
+          key: write.keys[i]!,
+          value: write.payloads[i]!,
+          headers: { "event-id": eventId, "event-type": write.eventTypes[i]! },
         }));
       });
       // Publishing inside the transaction only holds the leader lock; the
@@ -207,7 +217,7 @@ export class OutboxRelay {
       for (let from = 0; from < messages.length; from += this.batchSize) {
         await bus.publish(messages.slice(from, from + this.batchSize));
       }
-      return { rows: rows.map((r) => r.event_ids[0]!), events: messages.length };
+      return { rows: rows.map((r) => r.first_event_id), events: messages.length };
     });
   }
 

@@ -101,6 +101,10 @@ describe("OutboxRelay", () => {
     expect(await tableRows()).toEqual([]);
     expect(published.map((m) => m.headers?.["event-id"])).toEqual(rows.map((r) => r.eventId));
     published.forEach((m, i) => expect(Buffer.from(m.value).equals(rows[i]!.payload)).toBe(true));
+    // Topic, key and event type too, whether the relay was handed the write or read it back.
+    expect(published.map((m) => [m.topic, m.key, m.headers?.["event-type"]])).toEqual(
+      ["a", "b", "a", "b", "c", "a"].map((key) => [TOPIC, key, StructSchema.typeName]),
+    );
   });
 
   it("leaves the rows in the outbox when the publish fails, and sends them on the next pass", async () => {
