@@ -304,14 +304,16 @@ describe("a pipelined transaction", () => {
       expect(after.filter((text) => text === "x")).toHaveLength(1);
       expect(after.filter((text) => text !== "x")).toEqual([after[0] === "x" ? "b" : "a"]);
 
-      // Asked to retry, the writer that lost runs again in a new transaction, and both commit.
+      // Asked to retry, the writer that lost runs again in a new transaction, and both commit. A
+      // retry can itself overlap the winner's commit still in flight and lose once more, so it
+      // is given a few attempts (each one reads again).
       await pool.query(
         sql.unsafe`UPDATE notes SET text = CASE id WHEN 500 THEN 'a' ELSE 'b' END WHERE id IN (500, 501)`,
       );
       const again = skew();
-      const retried = await Promise.allSettled([again.writer(500, 1), again.writer(501, 1)]);
+      const retried = await Promise.allSettled([again.writer(500, 5), again.writer(501, 5)]);
       expect(retried.map((o) => o.status)).toEqual(["fulfilled", "fulfilled"]);
-      expect(again.reads()).toBe(3);
+      expect(again.reads()).toBeGreaterThanOrEqual(3);
       expect((await notes()).filter((n) => Number(n.id) >= 500).map((n) => n.text)).toEqual(["x", "x"]);
     } finally {
       await serializable.end();
