@@ -168,6 +168,11 @@ function http1Sender(url: URL): Sender {
       closed = true;
       socket?.destroy();
       socket = undefined;
+      // Calls still waiting are refused, not left pending forever.
+      for (const waiting of [...(current ? [current] : []), ...queue.splice(0)]) {
+        waiting.reject(new Error("the client was closed"));
+      }
+      current = undefined;
     },
   };
 }

@@ -163,4 +163,26 @@ describe("leanConnectClient over HTTP/1.1, against other ways of answering", () 
       await new Promise((resolve) => plain.close(resolve));
     }
   });
+
+  it("refuses the calls still waiting when it is closed", async () => {
+    const { createServer } = await import("node:http");
+    const silent = createServer(() => {}); // never answers
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as { port: number };
+    const client = leanConnectClient(LedgerService, {
+      baseUrl: `http://127.0.0.1:${port}`,
+      httpVersion: "1.1",
+    });
+    try {
+      const inFlight = client.getAccount({ accountId: "acc-1" });
+      const queued = client.getAccount({ accountId: "acc-2" });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      client.close();
+      await expect(inFlight).rejects.toThrow("the client was closed");
+      await expect(queued).rejects.toThrow("the client was closed");
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
 });
