@@ -125,6 +125,13 @@ describe.each([
   });
 });
 
+/** A lean HTTP/1.1 client of `server`, once it listens on a port of its own. */
+async function leanClientOf(server: import("node:http").Server) {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return leanConnectClient(LedgerService, { baseUrl: `http://127.0.0.1:${port}`, httpVersion: "1.1" });
+}
+
 describe("leanConnectClient over HTTP/1.1, against other ways of answering", () => {
   // node:http's server sends a body chunked when it is written in parts, and may close the
   // connection after an answer: the client must read both, and open a new connection after.
@@ -146,12 +153,7 @@ describe("leanConnectClient over HTTP/1.1, against other ways of answering", () 
       });
     });
     plain.on("connection", () => connections++);
-    await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
-    const { port } = plain.address() as { port: number };
-    const client = leanConnectClient(LedgerService, {
-      baseUrl: `http://127.0.0.1:${port}`,
-      httpVersion: "1.1",
-    });
+    const client = await leanClientOf(plain);
     try {
       const first = await client.getAccount({ accountId: "acc-9" });
       const second = await client.getAccount({ accountId: "acc-9" });
@@ -167,12 +169,7 @@ describe("leanConnectClient over HTTP/1.1, against other ways of answering", () 
   it("refuses the calls still waiting when it is closed", async () => {
     const { createServer } = await import("node:http");
     const silent = createServer(() => {}); // never answers
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const { port } = silent.address() as { port: number };
-    const client = leanConnectClient(LedgerService, {
-      baseUrl: `http://127.0.0.1:${port}`,
-      httpVersion: "1.1",
-    });
+    const client = await leanClientOf(silent);
     try {
       const inFlight = client.getAccount({ accountId: "acc-1" });
       const queued = client.getAccount({ accountId: "acc-2" });
