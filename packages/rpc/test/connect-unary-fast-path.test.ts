@@ -7,6 +7,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import {
   file_ledger_v1_ledger,
   GetAccountRequestSchema,
+  GetAccountResponseSchema,
   LedgerService,
   type GetAccountRequest,
 } from "@money/proto/ledger/v1/ledger_pb";
@@ -14,6 +15,7 @@ import {
   callerOf,
   createLogger,
   DomainError,
+  encodeStoredResponse,
   mintToken,
   startRpcServer,
   tokenVerifierFromEnv,
@@ -39,6 +41,12 @@ async function getAccount(request: GetAccountRequest, ctx: HandlerContext) {
     case "signal":
       signalAbortedDuringCall = ctx.signal.aborted;
       return {};
+    case "recorded": {
+      // An answer whose record holds its bytes (encodeStoredResponse): the fast path sends them.
+      const answer = create(GetAccountResponseSchema, { account: { id: "recorded", ownerRef: "first" } });
+      encodeStoredResponse(GetAccountResponseSchema, answer);
+      return answer;
+    }
     case "large":
       return { account: { id: request.accountId, ownerRef: "x".repeat(5_000) } };
     default:
@@ -154,6 +162,19 @@ describe("the Connect unary fast path", () => {
     expect(JSON.parse(broken.body.toString())).toEqual({ code: "internal", message: "internal error" });
     expect((await bothWays({}, binary("acc-1"))).status).toBe(401);
     expect((await bothWays(bearer(userToken), binary("acc-1"))).status).toBe(403);
+  });
+
+  it("sends an answer encoded for its idempotency record as those bytes, not encoded again", async () => {
+    const answer = await bothWays(bearer(adminToken), binary("recorded"));
+    expect(answer.status).toBe(200);
+    const sent = create(GetAccountResponseSchema, { account: { id: "recorded", ownerRef: "first" } });
+    expect(answer.body.equals(Buffer.from(toBinary(GetAccountResponseSchema, sent)))).toBe(true);
+    // The bytes are looked up by the message itself: remembered bytes are what goes out.
+    const { knownEncodingOf } = await import("../src/server/known-encodings.js");
+    const remembered = create(GetAccountResponseSchema, { account: { id: "other" } });
+    expect(knownEncodingOf(remembered)).toBeUndefined();
+    const bytes = encodeStoredResponse(GetAccountResponseSchema, remembered);
+    expect(knownEncodingOf(remembered)).toEqual(new Uint8Array(bytes));
   });
 
   it("refuses a body that is not the request message as connect does", async () => {

@@ -9,6 +9,7 @@ import {
 } from "@money/db";
 import { encodeMessage } from "@money/kafka";
 import { DomainError } from "../errors/domain-error.js";
+import { rememberEncoding } from "../server/known-encodings.js";
 
 export interface IdempotentCall<Req extends DescMessage, Res extends DescMessage> {
   /** Who and what the key is scoped to: the same key from two callers or two methods is two keys. */
@@ -99,7 +100,10 @@ function replayOrRefuse<Req extends DescMessage, Res extends DescMessage>(
       `idempotency key ${call.key} was already used for a different request; use a new key`,
     );
   }
-  return fromBinary(call.responseSchema, first["response"] as Buffer);
+  const stored = first["response"] as Buffer;
+  const replay = fromBinary(call.responseSchema, stored);
+  rememberEncoding(replay, stored);
+  return replay;
 }
 
 /**
@@ -156,6 +160,8 @@ export function encodeStoredResponse<Res extends DescMessage>(
   response: MessageShape<Res>,
 ): Buffer {
   const bytes = encodeMessage(schema, response);
+  // The fast path sends these same bytes as the answer, rather than encoding it once more.
+  rememberEncoding(response, bytes);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

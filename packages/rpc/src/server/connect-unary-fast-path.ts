@@ -31,6 +31,7 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { encodeMessage } from "@money/kafka";
+import { knownEncodingOf } from "./known-encodings.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -156,8 +157,9 @@ export class ConnectUnaryFastPath {
         throw new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
       }
       const output = await this.invoke(route, call, message);
-      // encodeMessage writes what toBinary writes, several times faster (see @money/kafka).
-      bytes = encodeMessage(route.method.output, output);
+      // encodeMessage writes what toBinary writes, several times faster (see @money/kafka); an
+      // answer already encoded for its idempotency record is sent as those bytes.
+      bytes = knownEncodingOf(output) ?? encodeMessage(route.method.output, output);
     } catch (e) {
       const error =
         e instanceof ConnectError

@@ -1,7 +1,6 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
-import { encodeMessage } from "@money/kafka";
-import { actorOf, callerOf, hashRequest } from "@money/rpc";
+import { actorOf, callerOf, encodeStoredResponse, hashRequest } from "@money/rpc";
 import type { StaffCredential } from "@money/proto/loyalty/v1/loyalty_pb";
 import type { Posted } from "../domain/cards/posted.js";
 import type { BatchablePosting, PostingGroupCommit } from "../domain/postings/posting-group-commit.js";
@@ -65,8 +64,8 @@ export function batchedOrAlone<Req extends DescMessage, Res extends DescMessage>
     },
     respond: (posted) => {
       const response = toResponse(posted);
-      // The outbox's encoder: toBinary's bytes (the replay decodes them), in less time.
-      return { response, bytes: encodeMessage(call.responseSchema, response) };
+      // The record's bytes are the ones the fast path sends as the answer (see encodeStoredResponse).
+      return { response, bytes: encodeStoredResponse(call.responseSchema, response) };
     },
     alone,
   });
